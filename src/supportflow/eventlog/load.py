@@ -1,0 +1,392 @@
+"""Loading an export into the canonical event log, in DuckDB.
+
+``load_event_log`` reads a file once into a DuckDB table and exposes the canonical columns as
+the view ``events`` (``case_id, activity, ts, seq, resource, team, ...``), with ``ts`` in UTC
+epoch microseconds and ``seq`` the row's source position. Rows that cannot be events (no case
+id, no activity, a timestamp that does not parse, a CSV line with the wrong number of fields)
+are not dropped silently: they are counted, given a reason, and written to a rejects file.
+"""
+
+from __future__ import annotations
+
+import codecs
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+
+from supportflow.eventlog.automap import resolve_mapping
+from supportflow.eventlog.errors import EmptyFileError, EncodingError, EventLogError
+from supportflow.eventlog.presets import Preset, get_preset
+from supportflow.eventlog.schema import OPTIONAL_FIELDS, ColumnMapping, IngestReport
+from supportflow.eventlog.sniff import detect_encoding, read_head, sniff_format
+from supportflow.eventlog.sources import get_converter
+from supportflow.eventlog.timestamps import (
+    DateOrder,
+    TimestampFormat,
+    detect_timestamp_format,
+    order_probe_sql,
+    parse_sql,
+)
+
+# Encodings DuckDB's CSV reader decodes itself; anything else is transcoded to UTF-8 first.
+_DUCKDB_ENCODINGS = {"utf-8": "utf-8", "ascii": "utf-8", "utf-16": "utf-16", "latin-1": "latin-1"}
+_SAMPLE_ROWS = 5000
+
+
+@dataclass
+class EventLog:
+    """A loaded event log: a DuckDB connection holding the ``events`` view, and the ingest report."""
+
+    con: duckdb.DuckDBPyConnection
+    report: IngestReport
+    mapping: ColumnMapping
+    timezone: str
+
+    def has(self, field: str) -> bool:
+        """Whether the canonical optional ``field`` (e.g. ``team``) was mapped to a column."""
+        return self.mapping.as_dict().get(field) is not None
+
+
+def connect(*, memory_limit: str = "1GB", threads: int | None = None) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection set up for event logs: spills to a temporary directory beyond
+    ``memory_limit`` and keeps insertion order, which ``seq`` relies on."""
+    con = duckdb.connect(":memory:")
+    con.execute(f"SET memory_limit = '{memory_limit}'")
+    con.execute(f"SET temp_directory = '{tempfile.gettempdir()}/supportflow-duckdb'")
+    con.execute("SET preserve_insertion_order = true")
+    if threads is not None:
+        con.execute(f"SET threads = {int(threads)}")
+    return con
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _sql_str(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def load_event_log(
+    path: str | Path,
+    *,
+    mapping: ColumnMapping | None = None,
+    preset: str | None = None,
+    encoding: str | None = None,
+    timezone: str = "UTC",
+    date_order: DateOrder | None = None,
+    delimiter: str | None = None,
+    rejects_path: str | Path | None = None,
+    keep_attributes: bool = False,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> EventLog:
+    """Read the export at ``path`` into the canonical event log.
+
+    Args:
+        mapping: columns named by the user; they win over the preset and auto-detection.
+        preset: a name from :data:`supportflow.eventlog.presets.PRESETS`.
+        encoding: the text encoding of a CSV; detected when not given.
+        timezone: the IANA zone naive timestamps are read in (offsets always win).
+        date_order: ``dmy`` or ``mdy`` for numeric dates the data cannot decide itself.
+        rejects_path: where to write rejected rows (CSV); only written when some were rejected.
+        keep_attributes: keep every other source column as it came (as ``attributes`` columns).
+
+    Raises:
+        EventLogError: with a one-line message for an empty, binary or undecodable file, a
+            missing column or an undecidable timestamp format.
+    """
+    source = Path(path)
+    if not source.is_file():
+        raise EventLogError(f"{source}: no such file")
+    chosen_preset = get_preset(preset) if preset else None
+    con = con or connect()
+    con.execute(f"SET TimeZone = {_sql_str(timezone)}")
+    head, gzipped = read_head(source)
+    source_format = sniff_format(source, head)
+    report = IngestReport(
+        source=str(source),
+        source_format=source_format + (".gz" if gzipped else ""),
+        encoding=None,
+        timezone=timezone,
+        timestamp_format="",
+    )
+    malformed = _register_source(con, source, source_format, head, encoding, delimiter, chosen_preset, report)
+    columns = [row[0] for row in con.execute("DESCRIBE SELECT * FROM src").fetchall()]
+    types = {row[0]: row[1] for row in con.execute("DESCRIBE SELECT * FROM src").fetchall()}
+    resolved, choices = resolve_mapping(columns, explicit=mapping, preset=chosen_preset)
+    report.mapping = choices
+    null_tokens = chosen_preset.null_tokens if chosen_preset else ()
+    ts_column = resolved.timestamp
+    assert ts_column is not None  # resolve_mapping raised otherwise
+    ts_format = _detect_format(
+        con, ts_column, types[ts_column], null_tokens,
+        date_order or (chosen_preset.date_order if chosen_preset else None),
+    )
+    report.timestamp_format = ts_format.describe()
+    report.notes.append(ts_format.explanation)
+    if not ts_format.has_offset and ts_format.kind in ("iso", "strptime", "native"):
+        report.notes.append(f"timestamps without an offset were read as {timezone} local time")
+
+    _stage(con, resolved, columns, types, ts_format, null_tokens, keep_attributes)
+    _collect_rejects(con, malformed, report, rejects_path)
+    report.events = int(con.execute("SELECT count(*) FROM events").fetchone()[0])
+    if report.events == 0:
+        raise EmptyFileError(
+            f"{source}: no usable events: all {report.rows_read} rows were rejected"
+            + (f" (see {report.rejects_path})" if report.rejects_path else "")
+        )
+    return EventLog(con=con, report=report, mapping=resolved, timezone=timezone)
+
+
+def _register_source(
+    con: duckdb.DuckDBPyConnection,
+    source: Path,
+    source_format: str,
+    head: bytes,
+    encoding: str | None,
+    delimiter: str | None,
+    preset: Preset | None,
+    report: IngestReport,
+) -> bool:
+    """Create the view ``src`` over the source; return whether CSV line errors may be stored."""
+    path_sql = _sql_str(str(source))
+    if preset is not None and preset.converter_name is not None:
+        _insert_batches(con, get_converter(preset.converter_name)(source))
+        return False
+    if source_format == "parquet":
+        con.execute(f"CREATE OR REPLACE VIEW src AS SELECT * FROM read_parquet({path_sql})")
+        return False
+    if source_format == "xes":
+        _insert_batches(con, get_converter("xes")(source))
+        return False
+    if source_format in ("jsonl", "json"):
+        kind = "newline_delimited" if source_format == "jsonl" else "auto"
+        try:
+            con.execute(
+                f"CREATE OR REPLACE VIEW src AS SELECT * FROM read_json({path_sql}, format='{kind}',"
+                " records=true)"
+            )
+            con.execute("DESCRIBE SELECT * FROM src").fetchall()
+        except duckdb.Error as exc:
+            raise EventLogError(f"{source}: cannot read as JSON records: {exc}") from exc
+        return False
+    detected = detect_encoding(source, head, encoding)
+    report.encoding = detected
+    csv_path = source
+    if detected not in _DUCKDB_ENCODINGS:
+        csv_path = _transcode_to_utf8(source, detected)
+        report.notes.append(f"decoded from {detected} to UTF-8")
+    options = [
+        "header=true",
+        "all_varchar=true",
+        "store_rejects=true",
+        f"encoding={_sql_str(_DUCKDB_ENCODINGS.get(detected, 'utf-8'))}",
+        "sample_size=20480",
+    ]
+    if delimiter is not None:
+        options.append(f"delim={_sql_str(delimiter)}")
+    try:
+        con.execute(
+            f"CREATE OR REPLACE VIEW src AS SELECT * FROM read_csv({_sql_str(str(csv_path))}, "
+            + ", ".join(options)
+            + ")"
+        )
+        con.execute("DESCRIBE SELECT * FROM src").fetchall()
+    except duckdb.Error as exc:
+        raise EventLogError(f"{source}: cannot read as CSV: {str(exc).splitlines()[0]}") from exc
+    return True
+
+
+def _insert_batches(con: duckdb.DuckDBPyConnection, batches: Any) -> None:
+    """Insert record batches, in order, into the table ``src_rows``; add columns as they appear."""
+    known: list[str] = []
+    created = False
+    for batch in batches:
+        if not created:
+            con.register("batch_in", batch)
+            con.execute("CREATE TABLE src_rows AS SELECT * FROM batch_in")
+            known = list(batch.schema.names)
+            created = True
+        else:
+            for name in batch.schema.names:
+                if name not in known:
+                    con.execute(f"ALTER TABLE src_rows ADD COLUMN {_q(name)} VARCHAR")
+                    known.append(name)
+            con.register("batch_in", batch)
+            con.execute("INSERT INTO src_rows BY NAME SELECT * FROM batch_in")
+        con.unregister("batch_in")
+    if not created:
+        raise EmptyFileError("the file holds no events")
+    con.execute("CREATE OR REPLACE VIEW src AS SELECT * FROM src_rows")
+
+
+def _transcode_to_utf8(source: Path, encoding: str) -> Path:
+    target = Path(tempfile.mkdtemp(prefix="supportflow-")) / (source.stem + ".utf8.csv")
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    opener = __import__("gzip").open if source.read_bytes()[:2] == b"\x1f\x8b" else open
+    offset = 0
+    with opener(source, "rb") as raw, target.open("w", encoding="utf-8", newline="") as out:
+        while chunk := raw.read(1 << 20):
+            try:
+                out.write(decoder.decode(chunk))
+            except UnicodeDecodeError as exc:
+                raise EncodingError(
+                    f"{source}: byte {offset + exc.start} is not valid {encoding} ({exc.reason}); "
+                    "name the right one with --encoding"
+                ) from exc
+            offset += len(chunk)
+        out.write(decoder.decode(b"", final=True))
+    return target
+
+
+def _clean(column: str, null_tokens: tuple[str, ...]) -> str:
+    expr = f"NULLIF(trim(CAST({_q(column)} AS VARCHAR)), '')"
+    for token in null_tokens:
+        expr = f"NULLIF({expr}, {_sql_str(token)})"
+    return expr
+
+
+def _detect_format(
+    con: duckdb.DuckDBPyConnection,
+    column: str,
+    column_type: str,
+    null_tokens: tuple[str, ...],
+    date_order: DateOrder | None,
+) -> TimestampFormat:
+    if column_type.upper().startswith(("TIMESTAMP", "DATE")):
+        return TimestampFormat(kind="native", explanation=f"column {column!r} is typed {column_type}")
+    cleaned = _clean(column, null_tokens)
+    samples = [
+        r[0]
+        for r in con.execute(
+            f"SELECT {cleaned} AS v FROM src WHERE v IS NOT NULL LIMIT {_SAMPLE_ROWS}"
+        ).fetchall()
+    ]
+    try:
+        return detect_timestamp_format(samples, column=column, date_order=date_order)
+    except EventLogError:
+        if date_order is not None:
+            raise
+    # Day/month-first with no deciding value in the sample: look at the whole column.
+    first_max, second_max = con.execute(f"SELECT {order_probe_sql(cleaned)} FROM src").fetchone()
+    return detect_timestamp_format(
+        samples,
+        column=column,
+        first_parts_max=first_max or 0,
+        second_parts_max=second_max or 0,
+    )
+
+
+def _stage(
+    con: duckdb.DuckDBPyConnection,
+    mapping: ColumnMapping,
+    columns: list[str],
+    types: dict[str, str],
+    ts_format: TimestampFormat,
+    null_tokens: tuple[str, ...],
+    keep_attributes: bool,
+) -> None:
+    """Create ``staged`` (every source row, canonical columns) and the ``events`` view over its
+    valid rows. ``rowid`` of ``staged`` is the source order."""
+    ts_column = mapping.timestamp
+    assert ts_column is not None and mapping.case_id is not None and mapping.activity is not None
+    ts_clean = _clean(ts_column, null_tokens)
+    select = [
+        f"{_clean(mapping.case_id, null_tokens)} AS case_id",
+        f"{_clean(mapping.activity, null_tokens)} AS activity",
+        f"{parse_sql(_q(ts_column), ts_format, types[ts_column])} AS ts",
+        f"{ts_clean} AS ts_text",
+    ]
+    optional = mapping.as_dict()
+    for field in OPTIONAL_FIELDS:
+        column = optional[field]
+        if column is not None:
+            select.append(f"{_clean(column, null_tokens)} AS {field}")
+    used = {c for c in optional.values() if c is not None}
+    if keep_attributes:
+        for column in columns:
+            if column not in used:
+                select.append(f"{_q(column)} AS {_q('attr:' + column)}")
+    inner = ", ".join(select)
+    con.execute(
+        "CREATE OR REPLACE TABLE staged AS SELECT * EXCLUDE (ts_text), "
+        "CASE WHEN ts IS NULL THEN ts_text END AS ts_text "
+        f"FROM (SELECT {inner} FROM src)"
+    )
+    con.execute(
+        "CREATE OR REPLACE VIEW events AS SELECT * EXCLUDE (ts_text), rowid AS seq FROM staged "
+        "WHERE case_id IS NOT NULL AND activity IS NOT NULL AND ts IS NOT NULL"
+    )
+
+
+def _collect_rejects(
+    con: duckdb.DuckDBPyConnection,
+    malformed_possible: bool,
+    report: IngestReport,
+    rejects_path: str | Path | None,
+) -> None:
+    report.rows_read = int(con.execute("SELECT count(*) FROM staged").fetchone()[0])
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE rejects AS
+        SELECT rowid + 1 AS row, NULL::BIGINT AS line,
+               CASE WHEN case_id IS NULL THEN 'empty case id'
+                    WHEN activity IS NULL THEN 'empty activity'
+                    WHEN ts_text IS NULL THEN 'empty timestamp'
+                    ELSE 'unparseable timestamp' END AS reason,
+               case_id, activity, ts_text AS timestamp, NULL::VARCHAR AS raw_line
+        FROM staged
+        WHERE case_id IS NULL OR activity IS NULL OR ts IS NULL
+        """
+    )
+    if malformed_possible:
+        _add_malformed_csv_lines(con)
+    counts = con.execute("SELECT reason, count(*) FROM rejects GROUP BY reason ORDER BY 2 DESC").fetchall()
+    report.reject_reasons = {reason: int(n) for reason, n in counts}
+    report.rejected_rows = sum(report.reject_reasons.values())
+    report.rows_read += int(
+        con.execute("SELECT count(*) FROM rejects WHERE raw_line IS NOT NULL").fetchone()[0]
+    )
+    if report.rejected_rows and rejects_path is not None:
+        target = Path(rejects_path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        con.execute(
+            f"COPY (SELECT * FROM rejects ORDER BY coalesce(line - 1, row)) TO {_sql_str(str(target))} "
+            "(HEADER, DELIMITER ',')"
+        )
+        report.rejects_path = str(target)
+
+
+def _add_malformed_csv_lines(con: duckdb.DuckDBPyConnection) -> None:
+    """Append CSV lines DuckDB could not split into the header's columns, and shift the data-row
+    numbers of the other rejects past them, so ``row`` counts data rows as a spreadsheet does."""
+    try:
+        errors = con.execute(
+            "SELECT line, error_type, error_message, csv_line FROM reject_errors ORDER BY line"
+        ).fetchall()
+    except duckdb.Error:
+        return  # no line was malformed: DuckDB creates the table only when it stores rejects
+    lines = sorted({int(e[0]) for e in errors})
+    if not lines:
+        return
+    rows = con.execute("SELECT rowid, row FROM rejects").fetchall()
+    for rowid, row in rows:
+        shifted = int(row)
+        for line in lines:
+            if line - 1 <= shifted:
+                shifted += 1
+        if shifted != row:
+            con.execute("UPDATE rejects SET row = ? WHERE rowid = ?", [shifted, rowid])
+    seen: set[int] = set()
+    for line, error_type, message, csv_line in errors:
+        if int(line) in seen:
+            continue
+        seen.add(int(line))
+        reason = f"malformed CSV line ({str(error_type).lower()}): {str(message).splitlines()[0]}"
+        con.execute(
+            "INSERT INTO rejects VALUES (?, ?, ?, NULL, NULL, NULL, ?)",
+            [int(line) - 1, int(line), reason, csv_line],
+        )

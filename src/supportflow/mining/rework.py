@@ -1,0 +1,100 @@
+"""Rework and ping-pong: work that is done again.
+
+A ticket shows *rework* when an activity occurs more than once in it ("Take in charge ticket"
+twice). A *self-loop* is the immediate repetition A, A: a "repeat" when the same agent does it
+again, a "redo" when someone else does. *Ping-pong* is a ticket going back where it came from:
+on activities, three consecutive events A, B, A; on teams or agents, the sequence of handlers,
+after collapsing consecutive repeats, contains X, Y, X.
+
+Activity-based figures depend only on the activity sequence, so they are computed once per
+variant and weighted by its cases; handler-based ones need each case's own handlers.
+"""
+
+from __future__ import annotations
+
+from supportflow.mining.engine import DuckDBEngine
+from supportflow.mining.results import PingPong, Rework, SelfLoops
+
+US = 1_000_000.0
+_HAS_SELF_LOOP = "coalesce(list_bool_or(list_transform(range(1, len(acts)), lambda i: acts[i] = acts[i + 1])), false)"
+_HAS_REPEAT = "len(list_distinct(acts)) < len(acts)"
+
+
+def _bounce_sql(column: str) -> str:
+    """SQL: whether the non-null handlers in ``column``, consecutive repeats collapsed, contain
+    X, Y, X."""
+    present = f"list_filter({column}, lambda x: x IS NOT NULL)"
+    collapsed = f"list_filter({present}, lambda x, i: i = 1 OR x != {present}[i - 1])"
+    return (
+        f"coalesce(list_bool_or(list_transform(range(1, len({collapsed}) - 1), "
+        f"lambda i: {collapsed}[i] = {collapsed}[i + 2])), false)"
+    )
+
+
+def discover_rework(engine: DuckDBEngine, *, has_resource: bool) -> Rework:
+    """Rework per activity (cases where it repeats), self-loops and the duration cost of rework."""
+    per_activity = engine.rows(
+        "rework_per_activity",
+        """
+        SELECT a, sum(cases) AS n FROM (
+            SELECT a, any_value(cases) AS cases FROM (
+                SELECT vid, cases, CAST(unnest(acts) AS VARCHAR) AS a FROM variants
+            ) GROUP BY vid, a HAVING count(*) > 1
+        ) GROUP BY a ORDER BY n DESC, a
+        """,
+    )
+    with_rework, self_loop_cases = engine.rows(
+        "rework_cases",
+        f"SELECT coalesce(sum(cases) FILTER ({_HAS_REPEAT}), 0), "
+        f"coalesce(sum(cases) FILTER ({_HAS_SELF_LOOP}), 0) FROM variants",
+    )[0]
+    med_with, med_without = engine.rows(
+        "rework_duration",
+        f"SELECT median(duration) FILTER ({_HAS_REPEAT}) / {US}, "
+        f"median(duration) FILTER (NOT ({_HAS_REPEAT})) / {US} FROM case_lists",
+    )[0]
+    self_loops = None
+    if has_resource:
+        repeat, redo, repeat_cases, redo_cases = engine.rows(
+            "self_loops",
+            """
+            SELECT count(*) FILTER (r0 = r1), count(*) FILTER (r0 != r1),
+                   count(DISTINCT cidx) FILTER (r0 = r1), count(DISTINCT cidx) FILTER (r0 != r1)
+            FROM pairs WHERE src = tgt
+            """,
+        )[0]
+        self_loops = SelfLoops(
+            repeat=int(repeat), redo=int(redo), repeat_cases=int(repeat_cases),
+            redo_cases=int(redo_cases),
+        )
+    return Rework(
+        cases_with_rework=int(with_rework),
+        per_activity={a: int(n) for a, n in per_activity},
+        self_loop_cases=int(self_loop_cases),
+        self_loops=self_loops,
+        median_duration_with_rework_s=None if med_with is None else float(med_with),
+        median_duration_without_rework_s=None if med_without is None else float(med_without),
+    )
+
+
+def discover_pingpong(engine: DuckDBEngine, *, has_resource: bool, has_team: bool) -> PingPong:
+    """Cases with A → B → A on activities, and bounced back to a team or resource."""
+    activity_cases = engine.rows(
+        "pingpong_activities",
+        """
+        SELECT coalesce(sum(cases), 0) FROM variants
+        WHERE coalesce(list_bool_or(list_transform(range(1, len(acts) - 1),
+              lambda i: acts[i] = acts[i + 2] AND acts[i] != acts[i + 1])), false)
+        """,
+    )[0][0]
+    handler_counts: dict[str, int | None] = {"res": None, "teams": None}
+    columns = [c for c, present in (("res", has_resource), ("teams", has_team)) if present]
+    if columns:
+        sums = ", ".join(f"count(*) FILTER ({_bounce_sql(c)})" for c in columns)
+        row = engine.rows("pingpong_handlers", f"SELECT {sums} FROM case_lists")[0]
+        handler_counts.update({c: int(v) for c, v in zip(columns, row, strict=True)})
+    return PingPong(
+        activity_cases=int(activity_cases),
+        team_cases=handler_counts["teams"],
+        resource_cases=handler_counts["res"],
+    )
