@@ -57,6 +57,7 @@ def connect(*, memory_limit: str = "1GB", threads: int | None = None) -> duckdb.
     con.execute(f"SET memory_limit = '{memory_limit}'")
     con.execute(f"SET temp_directory = '{tempfile.gettempdir()}/supportflow-duckdb'")
     con.execute("SET preserve_insertion_order = true")
+    con.execute("SET enable_progress_bar = false")
     if threads is not None:
         con.execute(f"SET threads = {int(threads)}")
     return con

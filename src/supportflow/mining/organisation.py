@@ -16,7 +16,7 @@ def _handover_arcs(engine: DuckDBEngine, source: str, target: str, limit: int) -
     rows = engine.rows(
         f"handover_{source}",
         f"""
-        SELECT {source}, {target}, count(*) AS n, count(DISTINCT cidx)
+        SELECT CAST({source} AS VARCHAR), CAST({target} AS VARCHAR), count(*) AS n, count(DISTINCT cidx)
         FROM pairs WHERE {source} != {target}
         GROUP BY ALL ORDER BY n DESC, 1, 2 LIMIT {int(limit)}
         """,
@@ -35,13 +35,20 @@ def discover_handover(
     )
 
 
-def _workload_rows(engine: DuckDBEngine, column: str, limit: int) -> list[WorkloadRow]:
+def _workload_rows(engine: DuckDBEngine, column: str, lists: str, limit: int) -> list[WorkloadRow]:
     rows = engine.rows(
         f"workload_{column}",
         f"""
-        SELECT {column}, count(*) AS n, count(DISTINCT case_id), count(*) / sum(count(*)) OVER ()
-        FROM events WHERE {column} IS NOT NULL
-        GROUP BY {column} ORDER BY n DESC, 1 LIMIT {int(limit)}
+        WITH events_per AS (
+            SELECT {column} AS name, count(*) AS n FROM events
+            WHERE {column} IS NOT NULL GROUP BY {column}
+        ), cases_per AS (
+            SELECT name, count(*) AS cases FROM (
+                SELECT CAST(unnest(list_distinct({lists})) AS VARCHAR) AS name FROM case_lists
+            ) GROUP BY name
+        )
+        SELECT name, n, cases, n / sum(n) OVER () FROM events_per JOIN cases_per USING (name)
+        ORDER BY n DESC, name LIMIT {int(limit)}
         """,
     )
     return [WorkloadRow(name=r[0], events=int(r[1]), cases=int(r[2]), share=float(r[3])) for r in rows]
@@ -53,6 +60,6 @@ def discover_workload(
     """Events and distinct cases per resource and per team (share = share of events with a
     known handler), busiest first."""
     return Workload(
-        resources=_workload_rows(engine, "resource", limit) if has_resource else [],
-        teams=_workload_rows(engine, "team", limit) if has_team else [],
+        resources=_workload_rows(engine, "resource", "res", limit) if has_resource else [],
+        teams=_workload_rows(engine, "team", "teams", limit) if has_team else [],
     )

@@ -26,6 +26,13 @@ def _sql_str(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _create_enum(engine: DuckDBEngine, name: str, values: list[str]) -> None:
+    engine.execute(f"drop_{name}", f"DROP TYPE IF EXISTS {name}")
+    engine.execute(
+        f"create_{name}", f"CREATE TYPE {name} AS ENUM (" + ", ".join(_sql_str(v) for v in values) + ")"
+    )
+
+
 def build_primitives(engine: DuckDBEngine, *, has_resource: bool, has_team: bool) -> list[str]:
     """Materialise the primitive tables; return the activity names, most frequent first."""
     engine.materialise(
@@ -34,25 +41,28 @@ def build_primitives(engine: DuckDBEngine, *, has_resource: bool, has_team: bool
         "ORDER BY events DESC, activity",
     )
     names = [r[0] for r in engine.rows("activity_names", "SELECT activity FROM activity_dict")]
-    # An ENUM keeps each list element two bytes wide and makes list comparison cheap.
-    engine.execute("drop_activity_type", "DROP TYPE IF EXISTS activity_t")
-    engine.execute(
-        "activity_type",
-        "CREATE TYPE activity_t AS ENUM (" + ", ".join(_sql_str(n) for n in names) + ")",
-    )
-    lists = [
-        f"list(CAST(activity AS activity_t) {ORDER}) AS acts",
-        f"list(ts {ORDER}) AS tss",
-    ]
-    if has_resource:
-        lists.append(f"list(resource {ORDER}) AS res")
-    if has_team:
-        lists.append(f"list(team {ORDER}) AS teams")
+    # ENUMs keep list elements a few bytes wide and make list comparison cheap.
+    _create_enum(engine, "activity_t", names)
+    fields = ["'t': ts", "'s': seq", "'a': CAST(activity AS activity_t)"]
+    extracted = ["list_transform(ev, lambda e: e.a) AS acts", "list_transform(ev, lambda e: e.t) AS tss"]
+    for column, alias, key in (("resource", "res", "r"), ("team", "teams", "g")):
+        if (column == "resource" and has_resource) or (column == "team" and has_team):
+            values = engine.rows(
+                f"{column}_names",
+                f"SELECT DISTINCT {column} FROM events WHERE {column} IS NOT NULL ORDER BY 1",
+            )
+            _create_enum(engine, f"{column}_t", [v[0] for v in values])
+            fields.append(f"'{key}': CAST({column} AS {column}_t)")
+            extracted.append(f"list_transform(ev, lambda e: e.{key}) AS {alias}")
+    # One list of event structs per case, sorted by (timestamp, source row): a single sort per
+    # case, and the fields cannot drift apart because they travel together.
     engine.materialise(
         "case_lists",
         "SELECT row_number() OVER () AS cidx, case_id, "
-        + ", ".join(lists)
-        + ", tss[len(tss)] - tss[1] AS duration FROM events GROUP BY case_id",
+        + ", ".join(extracted)
+        + ", ev[len(ev)].t - ev[1].t AS duration FROM ("
+        "SELECT case_id, list_sort(list({" + ", ".join(fields) + "})) AS ev "
+        "FROM events GROUP BY case_id)",
     )
     engine.materialise(
         "variants",

@@ -20,11 +20,14 @@ _HAS_SELF_LOOP = "coalesce(list_bool_or(list_transform(range(1, len(acts)), lamb
 _HAS_REPEAT = "len(list_distinct(acts)) < len(acts)"
 
 
-def _bounce_sql(column: str) -> str:
-    """SQL: whether the non-null handlers in ``column``, consecutive repeats collapsed, contain
-    X, Y, X."""
+def _collapsed_sql(column: str) -> str:
+    """SQL: the non-null handlers in ``column`` with consecutive repeats collapsed."""
     present = f"list_filter({column}, lambda x: x IS NOT NULL)"
-    collapsed = f"list_filter({present}, lambda x, i: i = 1 OR x != {present}[i - 1])"
+    return f"list_filter({present}, lambda x, i: i = 1 OR x != {present}[i - 1])"
+
+
+def _bounces_sql(collapsed: str) -> str:
+    """SQL: whether the collapsed handler list ``collapsed`` contains X, Y, X."""
     return (
         f"coalesce(list_bool_or(list_transform(range(1, len({collapsed}) - 1), "
         f"lambda i: {collapsed}[i] = {collapsed}[i + 2])), false)"
@@ -90,8 +93,12 @@ def discover_pingpong(engine: DuckDBEngine, *, has_resource: bool, has_team: boo
     handler_counts: dict[str, int | None] = {"res": None, "teams": None}
     columns = [c for c, present in (("res", has_resource), ("teams", has_team)) if present]
     if columns:
-        sums = ", ".join(f"count(*) FILTER ({_bounce_sql(c)})" for c in columns)
-        row = engine.rows("pingpong_handlers", f"SELECT {sums} FROM case_lists")[0]
+        collapsed = ", ".join(f"{_collapsed_sql(c)} AS {c}" for c in columns)
+        sums = ", ".join(f"count(*) FILTER ({_bounces_sql(c)})" for c in columns)
+        row = engine.rows(
+            "pingpong_handlers",
+            f"SELECT {sums} FROM (SELECT {collapsed} FROM case_lists)",
+        )[0]
         handler_counts.update({c: int(v) for c, v in zip(columns, row, strict=True)})
     return PingPong(
         activity_cases=int(activity_cases),
