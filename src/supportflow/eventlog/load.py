@@ -122,10 +122,13 @@ def load_event_log(
     null_tokens = chosen_preset.null_tokens if chosen_preset else ()
     ts_column = resolved.timestamp
     assert ts_column is not None  # resolve_mapping raised otherwise
-    ts_format = _detect_format(
-        con, ts_column, types[ts_column], null_tokens,
-        date_order or (chosen_preset.date_order if chosen_preset else None),
-    )
+    try:
+        ts_format = _detect_format(
+            con, ts_column, types[ts_column], null_tokens,
+            date_order or (chosen_preset.date_order if chosen_preset else None),
+        )
+    except EventLogError as exc:
+        raise type(exc)(f"{source}: {exc}") from exc
     report.timestamp_format = ts_format.describe()
     report.notes.append(ts_format.explanation)
     if not ts_format.has_offset and ts_format.kind in ("iso", "strptime", "native"):
@@ -179,7 +182,9 @@ def _register_source(
     csv_path = source
     if detected not in _DUCKDB_ENCODINGS:
         csv_path = _transcode_to_utf8(source, detected)
-        report.notes.append(f"decoded from {detected} to UTF-8")
+        report.notes.append(
+            f"decoded from {detected} to UTF-8" + ("" if encoding else " (detected; override with --encoding)")
+        )
     options = [
         "header=true",
         "all_varchar=true",
@@ -266,6 +271,8 @@ def _detect_format(
             f"SELECT {cleaned} AS v FROM src WHERE v IS NOT NULL LIMIT {_SAMPLE_ROWS}"
         ).fetchall()
     ]
+    if not samples and not con.execute("SELECT 1 FROM src LIMIT 1").fetchall():
+        raise EmptyFileError("the file has a header but no rows")
     try:
         return detect_timestamp_format(samples, column=column, date_order=date_order)
     except EventLogError:

@@ -119,4 +119,27 @@ def detect_encoding(path: Path, head: bytes, requested: str | None) -> str:
     best = from_bytes(head).best()
     if best is None:
         raise EncodingError(f"{path}: cannot tell the text encoding; name it with --encoding")
-    return codecs.lookup(best.encoding).name
+    return _prefer_common(head, codecs.lookup(best.encoding).name)
+
+
+# Short samples cannot tell apart encodings that decode the same bytes; among those we prefer
+# the one our users most often have: Windows-1252 for Latin script, GB18030 (a superset of GBK)
+# for CJK. The choice is printed, and --encoding overrides it.
+_LATIN_SINGLE_BYTE = ("cp125", "latin", "iso8859", "mac")
+_CJK = {"cp949", "euc_kr", "gb2312", "gbk", "gb18030", "big5", "big5hkscs", "johab", "hz"}
+
+
+def _prefer_common(head: bytes, guess: str) -> str:
+    if guess.startswith(_LATIN_SINGLE_BYTE) and _decodes(head, "cp1252"):
+        return "cp1252"
+    if guess in _CJK and _decodes(head, "gb18030"):
+        return "gb18030"
+    return guess
+
+
+def _decodes(head: bytes, encoding: str) -> bool:
+    try:
+        head.decode(encoding)
+    except UnicodeDecodeError as exc:
+        return exc.start >= len(head) - 4 and len(head) == HEAD_BYTES
+    return True

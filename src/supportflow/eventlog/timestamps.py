@@ -106,6 +106,22 @@ def detect_timestamp_format(
     values = [s.strip() for s in samples if s and s.strip()]
     if not values:
         raise TimestampFormatError(f"timestamp column {column!r} has no values")
+    # A few bad values must not hide the column's layout: decide on the values that fit the
+    # most common layout (the others fail to parse later and are rejected with their row).
+    layouts = {
+        "iso": [v for v in values if _ISO.match(v)],
+        "epoch": [v for v in values if _EPOCH.match(v)],
+        "year_first": [v for v in values if _YEAR_FIRST.match(v)],
+        "day_or_month": [v for v in values if _DAY_OR_MONTH_FIRST.match(v)],
+    }
+    dominant = max(layouts.values(), key=len)
+    if len(dominant) * 2 < len(values):
+        odd = next(v for v in values if v not in dominant)
+        raise TimestampFormatError(
+            f"cannot tell the timestamp format of column {column!r}: values such as {odd!r} are "
+            "not ISO 8601, day/month-first or year-first dates, nor Unix epochs"
+        )
+    values = dominant
     if all(_ISO.match(v) for v in values):
         return TimestampFormat(
             kind="iso",
@@ -155,15 +171,7 @@ def detect_timestamp_format(
             has_offset=has_offset,
             explanation=f"column {column!r}: {reason}",
         )
-    odd = next(
-        v
-        for v in values
-        if not (_ISO.match(v) or _EPOCH.match(v) or _YEAR_FIRST.match(v) or _DAY_OR_MONTH_FIRST.match(v))
-    )
-    raise TimestampFormatError(
-        f"cannot tell the timestamp format of column {column!r}: values such as {odd!r} are not "
-        "ISO 8601, day/month-first or year-first dates, nor Unix epochs"
-    )
+    raise TimestampFormatError(f"cannot tell the timestamp format of column {column!r}")
 
 
 def _decide_order(

@@ -1,0 +1,176 @@
+"""Bad input gets a clear error and loses nothing: each rule of the ingestion, as a story."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+from pathlib import Path
+
+import pytest
+
+from supportflow.eventlog import ColumnMapping, load_event_log
+from supportflow.eventlog.errors import (
+    BinaryFileError,
+    EmptyFileError,
+    EncodingError,
+    MissingColumnError,
+    TimestampFormatError,
+)
+
+
+def write(tmp_path: Path, text: str, name: str = "log.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_missing_named_column_lists_the_columns_that_exist(tmp_path: Path) -> None:
+    path = write(tmp_path, "Ticket,Status,When\nT1,Open,2024-01-01 09:00\n")
+    with pytest.raises(MissingColumnError) as caught:
+        load_event_log(path, mapping=ColumnMapping(case_id="Case", activity="Status", timestamp="When"))
+    assert str(caught.value) == (
+        "column 'Case' (for 'case_id') is not in the file. Columns in the file: "
+        "'Ticket', 'Status', 'When'"
+    )
+
+
+def test_no_column_for_a_required_field(tmp_path: Path) -> None:
+    path = write(tmp_path, "Ticket,Colour,When\nT1,red,2024-01-01 09:00\n")
+    with pytest.raises(MissingColumnError) as caught:
+        load_event_log(path)
+    assert str(caught.value) == (
+        "no column for the required field 'activity' was found; name it with --activity COLUMN. "
+        "Columns in the file: 'Ticket', 'Colour', 'When'"
+    )
+
+
+def test_bad_rows_go_to_the_rejects_file_with_row_and_reason(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "case,activity,time\n"
+        "T1,A,2024-01-01 09:00\n"
+        "T1,B,2024-01-01 10:00,extra\n"
+        "T2,A,2024-01-01 11:00\n"
+        ",A,2024-01-01 11:00\n"
+        "T3,A,not a date\n"
+        "T3,B,\n"
+        "T3,,2024-01-01 12:00\n",
+    )
+    rejects = tmp_path / "rejects.csv"
+    log = load_event_log(path, rejects_path=rejects)
+    assert log.report.rows_read == 7
+    assert log.report.events == 2
+    assert log.report.rejected_rows == 5
+    with rejects.open(encoding="utf-8") as handle:
+        rows = [(r["row"], r["line"], r["reason"]) for r in csv.DictReader(handle)]
+    assert rows == [
+        ("2", "3", "malformed CSV line (too many columns): Expected Number of Columns: 3 Found: 4"),
+        ("4", "", "empty case id"),
+        ("5", "", "unparseable timestamp"),
+        ("6", "", "empty timestamp"),
+        ("7", "", "empty activity"),
+    ]
+    assert log.con.execute("SELECT case_id, activity FROM events ORDER BY seq").fetchall() == [
+        ("T1", "A"),
+        ("T2", "A"),
+    ]
+
+
+def test_rejected_timestamp_keeps_its_text(tmp_path: Path) -> None:
+    path = write(tmp_path, "case,activity,time\nT1,A,2024-01-01 09:00\nT1,B,31/02/2024 25:00\n")
+    rejects = tmp_path / "rejects.csv"
+    load_event_log(path, rejects_path=rejects)
+    with rejects.open(encoding="utf-8") as handle:
+        (row,) = list(csv.DictReader(handle))
+    assert (row["row"], row["reason"], row["timestamp"]) == (
+        "2",
+        "unparseable timestamp",
+        "31/02/2024 25:00",
+    )
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "")
+    with pytest.raises(EmptyFileError, match=r"log\.csv: the file is empty$"):
+        load_event_log(path)
+
+
+def test_header_only(tmp_path: Path) -> None:
+    path = write(tmp_path, "case,activity,time\n")
+    with pytest.raises(EmptyFileError, match=r"log\.csv: the file has a header but no rows$"):
+        load_event_log(path)
+
+
+def test_binary_file(tmp_path: Path) -> None:
+    path = tmp_path / "log.csv"
+    path.write_bytes(bytes(range(256)) * 40)
+    with pytest.raises(BinaryFileError, match="the file is binary"):
+        load_event_log(path)
+
+
+def test_spreadsheet_named_csv(tmp_path: Path) -> None:
+    path = tmp_path / "log.csv"
+    path.write_bytes(b"PK\x03\x04" + b"\x00" * 100)
+    with pytest.raises(BinaryFileError, match=r"a ZIP archive \(an \.xlsx workbook\?\)"):
+        load_event_log(path)
+
+
+def test_all_rows_rejected(tmp_path: Path) -> None:
+    path = write(tmp_path, "case,activity,time\n,A,2024-01-01 09:00\n")
+    with pytest.raises(EmptyFileError, match="no usable events: all 1 rows were rejected"):
+        load_event_log(path, rejects_path=tmp_path / "r.csv")
+
+
+@pytest.mark.parametrize(
+    ("encoding", "activity"),
+    [("cp1252", "Café ouvert"), ("gb18030", "创建工单"), ("utf-16", "Zurückgestellt")],
+)
+def test_legacy_encodings_are_detected(tmp_path: Path, encoding: str, activity: str) -> None:
+    path = tmp_path / "log.csv"
+    text = f"case,activity,time\nT1,{activity},2024-01-01 09:00\nT1,Close,2024-01-01 10:00\n"
+    path.write_bytes(text.encode(encoding))
+    log = load_event_log(path)
+    assert log.con.execute("SELECT activity FROM events ORDER BY seq").fetchall() == [
+        (activity,),
+        ("Close",),
+    ]
+
+
+def test_wrong_named_encoding(tmp_path: Path) -> None:
+    path = tmp_path / "log.csv"
+    path.write_bytes("case,activity,time\nT1,创建,2024-01-01 09:00\n".encode("gb18030"))
+    with pytest.raises(EncodingError, match=r"byte 22 is not valid utf-8 .*check --encoding"):
+        load_event_log(path, encoding="utf-8")
+
+
+def test_ambiguous_day_month_order_is_reported_not_guessed(tmp_path: Path) -> None:
+    path = write(tmp_path, "case,activity,time\nT1,A,03/04/2024 09:00\nT1,B,05/04/2024 10:00\n")
+    with pytest.raises(TimestampFormatError) as caught:
+        load_event_log(path)
+    assert str(caught.value) == (
+        f"{path}: dates in column 'time' such as '03/04/2024 09:00' could be day-first or "
+        "month-first and no value decides it; pass --date-order dmy or --date-order mdy"
+    )
+    log = load_event_log(path, date_order="mdy")
+    assert log.con.execute("SELECT ts FROM events ORDER BY seq LIMIT 1").fetchone() == (
+        1709542800000000,  # 2024-03-04T09:00Z: March the 4th
+    )
+
+
+def test_day_first_decided_by_the_whole_column(tmp_path: Path) -> None:
+    # Only the 20,001st value decides the order: a sample would not have seen it.
+    lines = ["case,activity,time"] + [f"T{i},A,01/02/2024 09:00" for i in range(20_000)]
+    lines.append("T9,B,29/02/2024 10:00")
+    path = write(tmp_path, "\n".join(lines) + "\n")
+    log = load_event_log(path)
+    assert any("day-first" in note for note in log.report.notes)
+    assert log.con.execute("SELECT max(ts) FROM events").fetchone() == (1709200800000000,)
+
+
+def test_gzipped_csv(tmp_path: Path) -> None:
+    path = tmp_path / "log.csv.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as handle:
+        handle.write("case,activity,time\nT1,A,2024-01-01 09:00\n")
+    log = load_event_log(path)
+    assert log.report.source_format == "csv.gz"
+    assert log.report.events == 1
