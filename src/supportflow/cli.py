@@ -8,7 +8,6 @@ can cause ends the command with a one-line reason and a non-zero exit status.
 from __future__ import annotations
 
 import json
-import sys
 import time
 from importlib import resources
 from pathlib import Path
@@ -121,13 +120,23 @@ def run_diagnosis(
         _check_writable(target, overwrite=overwrite)
     started = time.perf_counter()
     with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-        console=err, transient=True, disable=quiet,
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=quiet,
     ) as progress:
         task = progress.add_task("reading the event log", total=3)
         log = load_event_log(
-            log_path, mapping=mapping, preset=preset, encoding=encoding, timezone=timezone,
-            date_order=date_order, delimiter=delimiter, rejects_path=rejects_path,
+            log_path,
+            mapping=mapping,
+            preset=preset,
+            encoding=encoding,
+            timezone=timezone,
+            date_order=date_order,
+            delimiter=delimiter,
+            rejects_path=rejects_path,
         )
         progress.update(task, advance=1, description="mining")
         diagnosis = diagnose(log)
@@ -166,11 +175,15 @@ def _fail(message: str) -> None:
 
 @app.command(
     "diagnose",
-    epilog="Example: supportflow diagnose tickets.csv --preset servicenow --html out.html --json out.json"
+    epilog="Example: supportflow diagnose tickets.csv --preset servicenow --html out.html --json out.json",
 )
 def diagnose_command(
-    log: Annotated[Path, typer.Argument(help="The event log: CSV(.gz), Parquet, XES(.gz), JSON lines.")],
-    preset: Annotated[str | None, typer.Option(help="pm4py, disco, xes, servicenow, zendesk, freshdesk.")] = None,
+    log: Annotated[
+        Path, typer.Argument(help="The event log: CSV(.gz), Parquet, XES(.gz), JSON lines.")
+    ],
+    preset: Annotated[
+        str | None, typer.Option(help="pm4py, disco, xes, servicenow, zendesk, freshdesk.")
+    ] = None,
     case: Annotated[str | None, typer.Option(help="Column holding the case (ticket) id.")] = None,
     activity: Annotated[str | None, typer.Option(help="Column holding the activity.")] = None,
     timestamp: Annotated[str | None, typer.Option(help="Column holding the timestamp.")] = None,
@@ -180,30 +193,57 @@ def diagnose_command(
     language: Annotated[str | None, typer.Option(help="Column holding the language.")] = None,
     priority: Annotated[str | None, typer.Option(help="Column holding the priority.")] = None,
     region: Annotated[str | None, typer.Option(help="Column holding the region.")] = None,
-    encoding: Annotated[str | None, typer.Option(help="Text encoding of a CSV (detected if omitted).")] = None,
-    timezone: Annotated[str, typer.Option(help="IANA zone of timestamps without an offset.")] = "UTC",
-    date_order: Annotated[str | None, typer.Option(help="dmy or mdy, for dates the data cannot decide.")] = None,
-    delimiter: Annotated[str | None, typer.Option(help="CSV delimiter (detected if omitted).")] = None,
+    encoding: Annotated[
+        str | None, typer.Option(help="Text encoding of a CSV (detected if omitted).")
+    ] = None,
+    timezone: Annotated[
+        str, typer.Option(help="IANA zone of timestamps without an offset.")
+    ] = "UTC",
+    date_order: Annotated[
+        str | None, typer.Option(help="dmy or mdy, for dates the data cannot decide.")
+    ] = None,
+    delimiter: Annotated[
+        str | None, typer.Option(help="CSV delimiter (detected if omitted).")
+    ] = None,
     html: Annotated[Path | None, typer.Option(help="Write the HTML report here.")] = None,
-    json_out: Annotated[Path | None, typer.Option("--json", help="Write the JSON document here.")] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write the JSON document here.")
+    ] = None,
     rejects: Annotated[Path | None, typer.Option(help="Write rejected rows here (CSV).")] = None,
     lang: Annotated[str, typer.Option(help="Report language: en or zh.")] = "en",
-    overwrite: Annotated[bool, typer.Option(help="Replace output files that already exist.")] = False,
+    overwrite: Annotated[
+        bool, typer.Option(help="Replace output files that already exist.")
+    ] = False,
 ) -> None:
     """Diagnose a help desk from its event log: process map, waits, variants, rework, handovers."""
     if date_order not in (None, "dmy", "mdy"):
         _fail(f"--date-order must be dmy or mdy, not {date_order!r}")
     mapping = ColumnMapping(
-        case_id=case, activity=activity, timestamp=timestamp, resource=resource, team=team,
-        channel=channel, language=language, priority=priority, region=region,
+        case_id=case,
+        activity=activity,
+        timestamp=timestamp,
+        resource=resource,
+        team=team,
+        channel=channel,
+        language=language,
+        priority=priority,
+        region=region,
     )
     if html is None and json_out is None:
         _fail("nothing to write: pass --html FILE and/or --json FILE")
     try:
         run_diagnosis(
-            log, mapping=mapping, preset=preset, encoding=encoding, timezone=timezone,
+            log,
+            mapping=mapping,
+            preset=preset,
+            encoding=encoding,
+            timezone=timezone,
             date_order=date_order,  # type: ignore[arg-type]  # checked above
-            delimiter=delimiter, html=html, json_out=json_out, rejects=rejects, lang=lang,
+            delimiter=delimiter,
+            html=html,
+            json_out=json_out,
+            rejects=rejects,
+            lang=lang,
             overwrite=overwrite,
         )
     except (EventLogError, MiningError, UsageError, KeyError) as exc:
@@ -213,10 +253,11 @@ def diagnose_command(
             typer.echo(str(path))
 
 
-
 @app.command(epilog="Example: supportflow demo --out demo --lang zh")
 def demo(
-    out: Annotated[Path, typer.Option(help="Folder for report.html and report.json.")] = Path("supportflow-demo"),
+    out: Annotated[Path, typer.Option(help="Folder for report.html and report.json.")] = Path(
+        "supportflow-demo"
+    ),
     lang: Annotated[str, typer.Option(help="Report language: en or zh.")] = "en",
 ) -> None:
     """Diagnose the bundled demo help-desk log and write report.html and report.json."""
@@ -224,9 +265,17 @@ def demo(
     with resources.as_file(demo_log) as log_path:
         try:
             run_diagnosis(
-                log_path, mapping=ColumnMapping(), preset="pm4py", encoding=None, timezone="UTC",
-                date_order=None, delimiter=None, html=out / "report.html",
-                json_out=out / "report.json", rejects=out / "rejects.csv", lang=lang,
+                log_path,
+                mapping=ColumnMapping(),
+                preset="pm4py",
+                encoding=None,
+                timezone="UTC",
+                date_order=None,
+                delimiter=None,
+                html=out / "report.html",
+                json_out=out / "report.json",
+                rejects=out / "rejects.csv",
+                lang=lang,
                 overwrite=True,
             )
         except (EventLogError, MiningError, UsageError) as exc:
@@ -242,4 +291,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

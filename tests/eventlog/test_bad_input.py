@@ -27,7 +27,9 @@ def write(tmp_path: Path, text: str, name: str = "log.csv") -> Path:
 def test_missing_named_column_lists_the_columns_that_exist(tmp_path: Path) -> None:
     path = write(tmp_path, "Ticket,Status,When\nT1,Open,2024-01-01 09:00\n")
     with pytest.raises(MissingColumnError) as caught:
-        load_event_log(path, mapping=ColumnMapping(case_id="Case", activity="Status", timestamp="When"))
+        load_event_log(
+            path, mapping=ColumnMapping(case_id="Case", activity="Status", timestamp="When")
+        )
     assert str(caught.value) == (
         "column 'Case' (for 'case_id') is not in the file. Columns in the file: "
         "'Ticket', 'Status', 'When'"

@@ -43,7 +43,7 @@ def test_csv_with_semicolons_and_quotes(tmp_path: Path) -> None:
     path = tmp_path / "log.csv"
     path.write_text(
         'case;activity;time;agent\nT1;"Open, by phone";2024-03-01T09:00:00Z;ann\n'
-        "T1;Close;2024-03-01T10:30:15Z;bob\nT2;\"Open, by phone\";2024-03-02T08:00:00Z;\n",
+        'T1;Close;2024-03-01T10:30:15Z;bob\nT2;"Open, by phone";2024-03-02T08:00:00Z;\n',
         encoding="utf-8",
     )
     assert rows_of(path) == EXPECTED
@@ -128,7 +128,9 @@ def test_malformed_xes_names_the_line(tmp_path: Path) -> None:
         ("31.12.2023 23:59:59.5", {}, us(2023, 12, 31, 23, 59, 59) + 500_000),
     ],
 )
-def test_timestamp_layouts(tmp_path: Path, text: str, options: dict[str, str], expected: int) -> None:
+def test_timestamp_layouts(
+    tmp_path: Path, text: str, options: dict[str, str], expected: int
+) -> None:
     path = tmp_path / "log.csv"
     path.write_text(f'case,activity,time,agent\nT1,A,"{text}",\n', encoding="utf-8")
     assert rows_of(path, **options) == [("T1", "A", expected, None)]

@@ -39,7 +39,12 @@ def test_ticket_bounced_between_teams(tmp_path: Path) -> None:
         {"source": "ann", "target": "dan", "count": 1, "cases": 1},
         {"source": "bob", "target": "cat", "count": 1, "cases": 1},
     ]
-    assert doc["rework"]["self_loops"] == {"repeat": 1, "redo": 0, "repeat_cases": 1, "redo_cases": 0}
+    assert doc["rework"]["self_loops"] == {
+        "repeat": 1,
+        "redo": 0,
+        "repeat_cases": 1,
+        "redo_cases": 0,
+    }
     assert doc["rework"]["per_activity"] == {"Work": 1}
     assert doc["workload"]["teams"] == [
         {"name": "L1", "events": 5, "cases": 2, "share": 5 / 7},
@@ -56,7 +61,12 @@ def test_activity_pingpong_and_redo(tmp_path: Path) -> None:
         "T1,Work,2024-01-01T11:30:00Z,cat,L1\n",
     )
     assert doc["pingpong"]["activity_cases"] == 1
-    assert doc["rework"]["self_loops"] == {"repeat": 0, "redo": 1, "repeat_cases": 0, "redo_cases": 1}
+    assert doc["rework"]["self_loops"] == {
+        "repeat": 0,
+        "redo": 1,
+        "repeat_cases": 0,
+        "redo_cases": 1,
+    }
     assert doc["rework"]["cases_with_rework"] == 1
     assert doc["variants"] == [
         {

@@ -4,4 +4,11 @@ from supportflow.eventlog.errors import EventLogError
 from supportflow.eventlog.load import EventLog, connect, load_event_log
 from supportflow.eventlog.schema import ColumnMapping, IngestReport
 
-__all__ = ["ColumnMapping", "EventLog", "EventLogError", "IngestReport", "connect", "load_event_log"]
+__all__ = [
+    "ColumnMapping",
+    "EventLog",
+    "EventLogError",
+    "IngestReport",
+    "connect",
+    "load_event_log",
+]

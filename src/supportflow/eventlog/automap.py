@@ -23,25 +23,72 @@ from supportflow.eventlog.schema import (
 # Normalised names (lower case, letters and digits only) recognised for each field, best first.
 KNOWN_NAMES: dict[str, tuple[str, ...]] = {
     "case_id": (
-        "caseid", "caseconceptname", "case", "ticketid", "ticket", "ticketnumber", "incidentid",
-        "incident", "number", "issuekey", "issueid", "requestid", "caseno",
+        "caseid",
+        "caseconceptname",
+        "case",
+        "ticketid",
+        "ticket",
+        "ticketnumber",
+        "incidentid",
+        "incident",
+        "number",
+        "issuekey",
+        "issueid",
+        "requestid",
+        "caseno",
     ),
     "activity": (
-        "activity", "conceptname", "activityname", "event", "eventname", "action", "status",
-        "incidentstate", "state", "task", "step",
+        "activity",
+        "conceptname",
+        "activityname",
+        "event",
+        "eventname",
+        "action",
+        "status",
+        "incidentstate",
+        "state",
+        "task",
+        "step",
     ),
     "timestamp": (
-        "completetimestamp", "timetimestamp", "timestamp", "eventtime", "datetime", "time",
-        "sysupdatedon", "sysupdatedat", "updatedat", "performedat", "createdat", "created",
-        "date", "starttimestamp",
+        "completetimestamp",
+        "timetimestamp",
+        "timestamp",
+        "eventtime",
+        "datetime",
+        "time",
+        "sysupdatedon",
+        "sysupdatedat",
+        "updatedat",
+        "performedat",
+        "createdat",
+        "created",
+        "date",
+        "starttimestamp",
     ),
     "resource": (
-        "resource", "orgresource", "agent", "agentname", "assignee", "assignedto", "user",
-        "performer", "performerid", "handler", "owner",
+        "resource",
+        "orgresource",
+        "agent",
+        "agentname",
+        "assignee",
+        "assignedto",
+        "user",
+        "performer",
+        "performerid",
+        "handler",
+        "owner",
     ),
     "team": (
-        "team", "orggroup", "group", "groupname", "assignmentgroup", "workgroup", "queue",
-        "department", "supportteam",
+        "team",
+        "orggroup",
+        "group",
+        "groupname",
+        "assignmentgroup",
+        "workgroup",
+        "queue",
+        "department",
+        "supportteam",
     ),
     "channel": ("channel", "contacttype", "via", "source", "medium", "origin"),
     "language": ("language", "lang", "locale"),
@@ -68,8 +115,8 @@ def resolve_mapping(
         MissingColumnError: a required field has no column, or a named column does not exist.
     """
     by_normal: dict[str, str] = {}
-    for column in columns:
-        by_normal.setdefault(normalise(column), column)
+    for name in columns:
+        by_normal.setdefault(normalise(name), name)
     explicit_values = (explicit or ColumnMapping()).as_dict()
     preset_values = preset.mapping.as_dict() if preset else {}
     chosen: dict[str, str | None] = {}
@@ -77,7 +124,9 @@ def resolve_mapping(
     used: set[str] = set()
 
     for field in CANONICAL_FIELDS:
-        column, reason = _choose(field, columns, by_normal, explicit_values, preset, preset_values, used)
+        column, reason = _choose(
+            field, columns, by_normal, explicit_values, preset, preset_values, used
+        )
         if column is None and field in REQUIRED_FIELDS:
             raise MissingColumnError(field, explicit_values.get(field), columns)
         chosen[field] = column

@@ -36,9 +36,7 @@ class MissingColumnError(EventLogError):
                 f"name it with --{field.replace('_id', '')} COLUMN. Columns in the file: {listed}"
             )
         else:
-            message = (
-                f"column {wanted!r} (for '{field}') is not in the file. Columns in the file: {listed}"
-            )
+            message = f"column {wanted!r} (for '{field}') is not in the file. Columns in the file: {listed}"
         super().__init__(message)
         self.field = field
         self.wanted = wanted

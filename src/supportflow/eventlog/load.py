@@ -13,7 +13,7 @@ import codecs
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import duckdb
 
@@ -61,6 +61,11 @@ def connect(*, memory_limit: str = "1GB", threads: int | None = None) -> duckdb.
     if threads is not None:
         con.execute(f"SET threads = {int(threads)}")
     return con
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
+    """The single value of a one-row, one-column query."""
+    return con.execute(sql).fetchall()[0][0]
 
 
 def _q(name: str) -> str:
@@ -114,7 +119,9 @@ def load_event_log(
         timezone=timezone,
         timestamp_format="",
     )
-    malformed = _register_source(con, source, source_format, head, encoding, delimiter, chosen_preset, report)
+    malformed = _register_source(
+        con, source, source_format, head, encoding, delimiter, chosen_preset, report
+    )
     columns = [row[0] for row in con.execute("DESCRIBE SELECT * FROM src").fetchall()]
     types = {row[0]: row[1] for row in con.execute("DESCRIBE SELECT * FROM src").fetchall()}
     resolved, choices = resolve_mapping(columns, explicit=mapping, preset=chosen_preset)
@@ -124,7 +131,10 @@ def load_event_log(
     assert ts_column is not None  # resolve_mapping raised otherwise
     try:
         ts_format = _detect_format(
-            con, ts_column, types[ts_column], null_tokens,
+            con,
+            ts_column,
+            types[ts_column],
+            null_tokens,
             date_order or (chosen_preset.date_order if chosen_preset else None),
         )
     except EventLogError as exc:
@@ -136,7 +146,7 @@ def load_event_log(
 
     _stage(con, resolved, columns, types, ts_format, null_tokens, keep_attributes)
     _collect_rejects(con, malformed, report, rejects_path)
-    report.events = int(con.execute("SELECT count(*) FROM events").fetchone()[0])
+    report.events = int(_scalar(con, "SELECT count(*) FROM events"))
     if report.events == 0:
         raise EmptyFileError(
             f"{source}: no usable events: all {report.rows_read} rows were rejected"
@@ -183,7 +193,8 @@ def _register_source(
     if detected not in _DUCKDB_ENCODINGS:
         csv_path = _transcode_to_utf8(source, detected)
         report.notes.append(
-            f"decoded from {detected} to UTF-8" + ("" if encoding else " (detected; override with --encoding)")
+            f"decoded from {detected} to UTF-8"
+            + ("" if encoding else " (detected; override with --encoding)")
         )
     options = [
         "header=true",
@@ -263,7 +274,9 @@ def _detect_format(
     date_order: DateOrder | None,
 ) -> TimestampFormat:
     if column_type.upper().startswith(("TIMESTAMP", "DATE")):
-        return TimestampFormat(kind="native", explanation=f"column {column!r} is typed {column_type}")
+        return TimestampFormat(
+            kind="native", explanation=f"column {column!r} is typed {column_type}"
+        )
     cleaned = _clean(column, null_tokens)
     samples = [
         r[0]
@@ -279,7 +292,7 @@ def _detect_format(
         if date_order is not None:
             raise
     # Day/month-first with no deciding value in the sample: look at the whole column.
-    first_max, second_max = con.execute(f"SELECT {order_probe_sql(cleaned)} FROM src").fetchone()
+    first_max, second_max = con.execute(f"SELECT {order_probe_sql(cleaned)} FROM src").fetchall()[0]
     return detect_timestamp_format(
         samples,
         column=column,
@@ -336,7 +349,7 @@ def _collect_rejects(
     report: IngestReport,
     rejects_path: str | Path | None,
 ) -> None:
-    report.rows_read = int(con.execute("SELECT count(*) FROM staged").fetchone()[0])
+    report.rows_read = int(_scalar(con, "SELECT count(*) FROM staged"))
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE rejects AS
@@ -352,11 +365,13 @@ def _collect_rejects(
     )
     if malformed_possible:
         _add_malformed_csv_lines(con)
-    counts = con.execute("SELECT reason, count(*) FROM rejects GROUP BY reason ORDER BY 2 DESC").fetchall()
+    counts = con.execute(
+        "SELECT reason, count(*) FROM rejects GROUP BY reason ORDER BY 2 DESC"
+    ).fetchall()
     report.reject_reasons = {reason: int(n) for reason, n in counts}
     report.rejected_rows = sum(report.reject_reasons.values())
     report.rows_read += int(
-        con.execute("SELECT count(*) FROM rejects WHERE raw_line IS NOT NULL").fetchone()[0]
+        _scalar(con, "SELECT count(*) FROM rejects WHERE raw_line IS NOT NULL")
     )
     if report.rejected_rows and rejects_path is not None:
         target = Path(rejects_path)

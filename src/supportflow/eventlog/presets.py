@@ -117,6 +117,4 @@ def get_preset(name: str) -> Preset:
     try:
         return PRESETS[name.lower()]
     except KeyError:
-        raise KeyError(
-            f"unknown preset {name!r}; presets: {', '.join(sorted(PRESETS))}"
-        ) from None
+        raise KeyError(f"unknown preset {name!r}; presets: {', '.join(sorted(PRESETS))}") from None

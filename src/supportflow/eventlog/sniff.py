@@ -39,7 +39,9 @@ def read_head(path: Path) -> tuple[bytes, bool]:
             try:
                 return unzipped.read(HEAD_BYTES), True
             except (OSError, EOFError) as exc:
-                raise BinaryFileError(f"{path}: looks gzipped but cannot be decompressed ({exc})") from exc
+                raise BinaryFileError(
+                    f"{path}: looks gzipped but cannot be decompressed ({exc})"
+                ) from exc
     with path.open("rb") as raw:
         return raw.read(HEAD_BYTES), False
 

@@ -48,9 +48,13 @@ def diagnose(log: EventLog, *, variant_limit: int = 200) -> Diagnosis:
     )[0]
     diagnosis = Diagnosis(
         log=LogSummary(
-            events=int(events), cases=int(cases), activities=len(activities),
-            variants=variant_count, rejected_rows=log.report.rejected_rows,
-            first_timestamp=_iso(int(first)), last_timestamp=_iso(int(last)),
+            events=int(events),
+            cases=int(cases),
+            activities=len(activities),
+            variants=variant_count,
+            rejected_rows=log.report.rejected_rows,
+            first_timestamp=_iso(int(first)),
+            last_timestamp=_iso(int(last)),
         ),
         activities=activities,
         start_activities=starts,

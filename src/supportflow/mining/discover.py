@@ -29,8 +29,15 @@ def discover_dfg(engine: DuckDBEngine) -> list[DirectlyFollows]:
     )
     return [
         DirectlyFollows(
-            source=r[0], target=r[1], count=int(r[2]), mean_s=float(r[3]), median_s=float(r[4]),
-            min_s=float(r[5]), max_s=float(r[6]), p90_s=float(r[7]), total_s=float(r[8]),
+            source=r[0],
+            target=r[1],
+            count=int(r[2]),
+            mean_s=float(r[3]),
+            median_s=float(r[4]),
+            min_s=float(r[5]),
+            max_s=float(r[6]),
+            p90_s=float(r[7]),
+            total_s=float(r[8]),
         )
         for r in rows
     ]
@@ -56,7 +63,9 @@ def discover_start_end_activities(engine: DuckDBEngine) -> tuple[dict[str, int],
     return {a: int(n) for a, n in starts}, {a: int(n) for a, n in ends}
 
 
-def discover_variants(engine: DuckDBEngine, *, limit: int | None = 200) -> tuple[list[Variant], int]:
+def discover_variants(
+    engine: DuckDBEngine, *, limit: int | None = 200
+) -> tuple[list[Variant], int]:
     """The ``limit`` most frequent variants (ties by sequence) and the number of variants."""
     total_cases, total_variants = engine.rows(
         "variant_totals", "SELECT sum(cases), count(*) FROM variants"
@@ -69,7 +78,9 @@ def discover_variants(engine: DuckDBEngine, *, limit: int | None = 200) -> tuple
     )
     return [
         Variant(
-            activities=list(acts), cases=int(cases), share=int(cases) / int(total_cases),
+            activities=list(acts),
+            cases=int(cases),
+            share=int(cases) / int(total_cases),
             median_duration_s=float(median),
         )
         for acts, cases, median in rows

@@ -51,7 +51,9 @@ def _workload_rows(engine: DuckDBEngine, column: str, lists: str, limit: int) ->
         ORDER BY n DESC, name LIMIT {int(limit)}
         """,
     )
-    return [WorkloadRow(name=r[0], events=int(r[1]), cases=int(r[2]), share=float(r[3])) for r in rows]
+    return [
+        WorkloadRow(name=r[0], events=int(r[1]), cases=int(r[2]), share=float(r[3])) for r in rows
+    ]
 
 
 def discover_workload(

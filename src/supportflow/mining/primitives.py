@@ -29,7 +29,8 @@ def _sql_str(text: str) -> str:
 def _create_enum(engine: DuckDBEngine, name: str, values: list[str]) -> None:
     engine.execute(f"drop_{name}", f"DROP TYPE IF EXISTS {name}")
     engine.execute(
-        f"create_{name}", f"CREATE TYPE {name} AS ENUM (" + ", ".join(_sql_str(v) for v in values) + ")"
+        f"create_{name}",
+        f"CREATE TYPE {name} AS ENUM (" + ", ".join(_sql_str(v) for v in values) + ")",
     )
 
 
@@ -44,7 +45,10 @@ def build_primitives(engine: DuckDBEngine, *, has_resource: bool, has_team: bool
     # ENUMs keep list elements a few bytes wide and make list comparison cheap.
     _create_enum(engine, "activity_t", names)
     fields = ["'t': ts", "'s': seq", "'a': CAST(activity AS activity_t)"]
-    extracted = ["list_transform(ev, lambda e: e.a) AS acts", "list_transform(ev, lambda e: e.t) AS tss"]
+    extracted = [
+        "list_transform(ev, lambda e: e.a) AS acts",
+        "list_transform(ev, lambda e: e.t) AS tss",
+    ]
     for column, alias, key in (("resource", "res", "r"), ("team", "teams", "g")):
         if (column == "resource" and has_resource) or (column == "team" and has_team):
             values = engine.rows(

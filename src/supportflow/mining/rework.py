@@ -67,7 +67,9 @@ def discover_rework(engine: DuckDBEngine, *, has_resource: bool) -> Rework:
             """,
         )[0]
         self_loops = SelfLoops(
-            repeat=int(repeat), redo=int(redo), repeat_cases=int(repeat_cases),
+            repeat=int(repeat),
+            redo=int(redo),
+            repeat_cases=int(repeat_cases),
             redo_cases=int(redo_cases),
         )
     return Rework(

@@ -36,7 +36,8 @@ def discover_heatmaps(engine: DuckDBEngine, *, timezone: str) -> Heatmaps:
     dow, hour = _hour_of_week_sql("tss[1]", timezone)
     arrivals = [[0] * 24 for _ in range(7)]
     for d, h, n in engine.rows(
-        "heatmap_arrivals", f"SELECT {dow} AS d, {hour} AS h, count(*) FROM case_lists GROUP BY d, h"
+        "heatmap_arrivals",
+        f"SELECT {dow} AS d, {hour} AS h, count(*) FROM case_lists GROUP BY d, h",
     ):
         arrivals[d][h] = int(n)
     dow, hour = _hour_of_week_sql("t0", timezone)
@@ -49,7 +50,10 @@ def discover_heatmaps(engine: DuckDBEngine, *, timezone: str) -> Heatmaps:
         medians[d][h] = float(median)
         counts[d][h] = int(n)
     return Heatmaps(
-        timezone=timezone, weekdays=list(WEEKDAYS), arrivals=arrivals, median_wait_s=medians,
+        timezone=timezone,
+        weekdays=list(WEEKDAYS),
+        arrivals=arrivals,
+        median_wait_s=medians,
         wait_counts=counts,
     )
 
@@ -61,9 +65,14 @@ def discover_bottlenecks(
     ranked = sorted(dfg, key=lambda e: (-e.total_s, e.source, e.target))[:limit]
     return [
         Bottleneck(
-            source=e.source, target=e.target, count=e.count, total_s=e.total_s,
+            source=e.source,
+            target=e.target,
+            count=e.count,
+            total_s=e.total_s,
             share_of_case_time=e.total_s / total_case_time_s if total_case_time_s else 0.0,
-            median_s=e.median_s, mean_s=e.mean_s, p90_s=e.p90_s,
+            median_s=e.median_s,
+            mean_s=e.mean_s,
+            p90_s=e.p90_s,
         )
         for e in ranked
     ]

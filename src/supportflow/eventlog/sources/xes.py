@@ -11,7 +11,7 @@ from __future__ import annotations
 import gzip
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from lxml import etree
 
@@ -28,7 +28,7 @@ def _local(tag: str) -> str:
 def _open(path: Path) -> IO[bytes]:
     with path.open("rb") as raw:
         magic = raw.read(2)
-    return gzip.open(path, "rb") if magic == b"\x1f\x8b" else path.open("rb")
+    return cast(IO[bytes], gzip.open(path, "rb") if magic == b"\x1f\x8b" else path.open("rb"))
 
 
 def read_xes_batches(path: Path) -> Iterator[Any]:
@@ -39,7 +39,9 @@ def read_xes_batches(path: Path) -> Iterator[Any]:
     """
     builder = BatchBuilder()
     with _open(path) as stream:
-        context = etree.iterparse(stream, events=("start", "end"), huge_tree=True, resolve_entities=False, no_network=True)
+        context = etree.iterparse(
+            stream, events=("start", "end"), huge_tree=True, resolve_entities=False, no_network=True
+        )
         trace_attrs: dict[str, str | None] = {}
         event_attrs: dict[str, str | None] | None = None
         depth_in_event = 0
@@ -78,7 +80,11 @@ def read_xes_batches(path: Path) -> Iterator[Any]:
                         while element.getprevious() is not None:
                             del parent[0]
         except etree.XMLSyntaxError as exc:
-            raise UnsupportedFormatError(f"{path}: malformed XML at line {exc.lineno}: {exc.msg}") from exc
+            raise UnsupportedFormatError(
+                f"{path}: malformed XML at line {exc.lineno}: {exc.msg}"
+            ) from exc
         if not saw_log:
-            raise UnsupportedFormatError(f"{path}: XML without a <log> element is not an XES event log")
+            raise UnsupportedFormatError(
+                f"{path}: XML without a <log> element is not an XES event log"
+            )
     yield from builder.flush()
