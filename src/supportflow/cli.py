@@ -246,8 +246,8 @@ def diagnose_command(
             lang=lang,
             overwrite=overwrite,
         )
-    except (EventLogError, MiningError, UsageError, KeyError) as exc:
-        _fail(str(exc).strip("'\""))
+    except (EventLogError, MiningError, UsageError) as exc:
+        _fail(str(exc))
     for path in (json_out, html):
         if path is not None:
             typer.echo(str(path))

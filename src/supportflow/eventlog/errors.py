@@ -49,3 +49,7 @@ class TimestampFormatError(EventLogError):
 
 class EncodingError(EventLogError):
     """The file's bytes cannot be decoded in the named or detected encoding."""
+
+
+class UnknownPresetError(EventLogError):
+    """No source preset has the requested name."""

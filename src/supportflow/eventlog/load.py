@@ -10,6 +10,7 @@ are not dropped silently: they are counted, given a reason, and written to a rej
 from __future__ import annotations
 
 import codecs
+import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,9 @@ from supportflow.eventlog.timestamps import (
 # Encodings DuckDB's CSV reader decodes itself; anything else is transcoded to UTF-8 first.
 _DUCKDB_ENCODINGS = {"utf-8": "utf-8", "ascii": "utf-8", "utf-16": "utf-16", "latin-1": "latin-1"}
 _SAMPLE_ROWS = 5000
+# DuckDB's own budget; the process peaks a few hundred MB above it. Beyond it, DuckDB spills to
+# a temporary directory, which is how logs larger than memory complete.
+DEFAULT_MEMORY_LIMIT = "1GB"
 
 
 @dataclass
@@ -50,11 +54,14 @@ class EventLog:
         return self.mapping.as_dict().get(field) is not None
 
 
-def connect(*, memory_limit: str = "1GB", threads: int | None = None) -> duckdb.DuckDBPyConnection:
+def connect(
+    *, memory_limit: str | None = None, threads: int | None = None
+) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection set up for event logs: spills to a temporary directory beyond
     ``memory_limit`` and keeps insertion order, which ``seq`` relies on."""
+    limit = memory_limit or os.environ.get("SUPPORTFLOW_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)
     con = duckdb.connect(":memory:")
-    con.execute(f"SET memory_limit = '{memory_limit}'")
+    con.execute(f"SET memory_limit = {_sql_str(limit)}")
     con.execute(f"SET temp_directory = '{tempfile.gettempdir()}/supportflow-duckdb'")
     con.execute("SET preserve_insertion_order = true")
     con.execute("SET enable_progress_bar = false")
@@ -144,7 +151,16 @@ def load_event_log(
     if not ts_format.has_offset and ts_format.kind in ("iso", "strptime", "native"):
         report.notes.append(f"timestamps without an offset were read as {timezone} local time")
 
-    _stage(con, resolved, columns, types, ts_format, null_tokens, keep_attributes)
+    _stage(
+        con,
+        resolved,
+        columns,
+        types,
+        ts_format,
+        null_tokens,
+        keep_attributes,
+        zone_is_utc=timezone.upper() in ("UTC", "ETC/UTC", "Z"),
+    )
     _collect_rejects(con, malformed, report, rejects_path)
     report.events = int(_scalar(con, "SELECT count(*) FROM events"))
     if report.events == 0:
@@ -309,17 +325,17 @@ def _stage(
     ts_format: TimestampFormat,
     null_tokens: tuple[str, ...],
     keep_attributes: bool,
+    zone_is_utc: bool,
 ) -> None:
     """Create ``staged`` (every source row, canonical columns) and the ``events`` view over its
     valid rows. ``rowid`` of ``staged`` is the source order."""
     ts_column = mapping.timestamp
     assert ts_column is not None and mapping.case_id is not None and mapping.activity is not None
-    ts_clean = _clean(ts_column, null_tokens)
     select = [
         f"{_clean(mapping.case_id, null_tokens)} AS case_id",
         f"{_clean(mapping.activity, null_tokens)} AS activity",
-        f"{parse_sql(_q(ts_column), ts_format, types[ts_column])} AS ts",
-        f"{ts_clean} AS ts_text",
+        f"{parse_sql(_q(ts_column), ts_format, types[ts_column], zone_is_utc=zone_is_utc)} AS ts",
+        f"{_q(ts_column)} AS ts_raw",
     ]
     optional = mapping.as_dict()
     for field in OPTIONAL_FIELDS:
@@ -333,8 +349,8 @@ def _stage(
                 select.append(f"{_q(column)} AS {_q('attr:' + column)}")
     inner = ", ".join(select)
     con.execute(
-        "CREATE OR REPLACE TABLE staged AS SELECT * EXCLUDE (ts_text), "
-        "CASE WHEN ts IS NULL THEN ts_text END AS ts_text "
+        "CREATE OR REPLACE TABLE staged AS SELECT * EXCLUDE (ts_raw), "
+        f"CASE WHEN ts IS NULL THEN {_clean('ts_raw', null_tokens)} END AS ts_text "
         f"FROM (SELECT {inner} FROM src)"
     )
     con.execute(
@@ -370,9 +386,7 @@ def _collect_rejects(
     ).fetchall()
     report.reject_reasons = {reason: int(n) for reason, n in counts}
     report.rejected_rows = sum(report.reject_reasons.values())
-    report.rows_read += int(
-        _scalar(con, "SELECT count(*) FROM rejects WHERE raw_line IS NOT NULL")
-    )
+    report.rows_read += int(_scalar(con, "SELECT count(*) FROM rejects WHERE raw_line IS NOT NULL"))
     if report.rejected_rows and rejects_path is not None:
         target = Path(rejects_path)
         target.parent.mkdir(parents=True, exist_ok=True)

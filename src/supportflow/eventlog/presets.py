@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from supportflow.eventlog.errors import UnknownPresetError
 from supportflow.eventlog.schema import ColumnMapping
 from supportflow.eventlog.timestamps import DateOrder
 
@@ -112,9 +113,11 @@ def get_preset(name: str) -> Preset:
     """The preset called ``name``.
 
     Raises:
-        KeyError: no preset has that name; the message lists the names that exist.
+        UnknownPresetError: no preset has that name; the message lists the names that exist.
     """
     try:
         return PRESETS[name.lower()]
     except KeyError:
-        raise KeyError(f"unknown preset {name!r}; presets: {', '.join(sorted(PRESETS))}") from None
+        raise UnknownPresetError(
+            f"unknown preset {name!r}; presets: {', '.join(sorted(PRESETS))}"
+        ) from None

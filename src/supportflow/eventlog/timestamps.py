@@ -204,24 +204,37 @@ def order_probe_sql(column_sql: str) -> str:
     return f"{first}, {second}"
 
 
-def parse_sql(column_sql: str, fmt: TimestampFormat, source_type: str) -> str:
+def parse_sql(column_sql: str, fmt: TimestampFormat, source_type: str, *, zone_is_utc: bool) -> str:
     """A DuckDB expression giving the instant as UTC epoch microseconds, or NULL when unparseable.
 
     Naive values are read in the connection's ``TimeZone`` setting, which the loader sets to the
-    user's ``--timezone``.
+    user's ``--timezone``; ``zone_is_utc`` says that zone is UTC, so the (costly) zone conversion
+    can be skipped.
     """
+    kind = source_type.upper()
     if fmt.kind == "native":
-        if source_type.upper().startswith("TIMESTAMP WITH TIME ZONE"):
+        if kind.startswith("TIMESTAMP WITH TIME ZONE"):
             return f"epoch_us({column_sql})"
-        if source_type.upper().startswith("TIMESTAMP") or source_type.upper() == "DATE":
+        if kind.startswith("TIMESTAMP") or kind == "DATE":
+            if zone_is_utc:
+                return f"epoch_us(CAST({column_sql} AS TIMESTAMP))"
             return f"epoch_us(CAST({column_sql} AS TIMESTAMPTZ))"
         raise TimestampFormatError(f"cannot read {source_type} as a timestamp")
-    text = f"trim(CAST({column_sql} AS VARCHAR))"
+    text = column_sql if kind == "VARCHAR" else f"CAST({column_sql} AS VARCHAR)"
     if fmt.kind == "iso":
-        return f"epoch_us(TRY_CAST({text} AS TIMESTAMPTZ))"
+        return f"epoch_us(TRY_CAST(trim({text}) AS TIMESTAMPTZ))"
     if fmt.kind == "epoch_s":
-        return f"CAST(round(TRY_CAST({text} AS DOUBLE) * 1000000) AS BIGINT)"
+        return f"CAST(round(TRY_CAST(trim({text}) AS DOUBLE) * 1000000) AS BIGINT)"
     if fmt.kind == "epoch_ms":
-        return f"CAST(round(TRY_CAST({text} AS DOUBLE) * 1000) AS BIGINT)"
-    formats = ", ".join("'" + f.replace("'", "''") + "'" for f in fmt.formats)
-    return f"epoch_us(CAST(try_strptime({text}, [{formats}]) AS TIMESTAMPTZ))"
+        return f"CAST(round(TRY_CAST(trim({text}) AS DOUBLE) * 1000) AS BIGINT)"
+    quoted = ["'" + f.replace("'", "''") + "'" for f in fmt.formats]
+    formats = quoted[0] if len(quoted) == 1 else "[" + ", ".join(quoted) + "]"
+
+    def parsed(value: str) -> str:
+        instant = f"try_strptime({value}, {formats})"
+        if not fmt.has_offset and not zone_is_utc:
+            instant = f"CAST({instant} AS TIMESTAMPTZ)"
+        return f"epoch_us({instant})"
+
+    # Most values need no trimming; the trimmed retry runs only for those that failed.
+    return f"coalesce({parsed(text)}, {parsed(f'trim({text})')})"

@@ -20,9 +20,8 @@ _HAS_SELF_LOOP = "coalesce(list_bool_or(list_transform(range(1, len(acts)), lamb
 _HAS_REPEAT = "len(list_distinct(acts)) < len(acts)"
 
 
-def _collapsed_sql(column: str) -> str:
-    """SQL: the non-null handlers in ``column`` with consecutive repeats collapsed."""
-    present = f"list_filter({column}, lambda x: x IS NOT NULL)"
+def _collapsed_sql(present: str) -> str:
+    """SQL: the list ``present`` (handlers, nulls removed) with consecutive repeats collapsed."""
     return f"list_filter({present}, lambda x, i: i = 1 OR x != {present}[i - 1])"
 
 
@@ -95,11 +94,14 @@ def discover_pingpong(engine: DuckDBEngine, *, has_resource: bool, has_team: boo
     handler_counts: dict[str, int | None] = {"res": None, "teams": None}
     columns = [c for c, present in (("res", has_resource), ("teams", has_team)) if present]
     if columns:
+        # Each step reads the column the previous one made: a lambda that refers to a computed
+        # list would recompute it for every element.
+        present = ", ".join(f"list_filter({c}, lambda x: x IS NOT NULL) AS {c}" for c in columns)
         collapsed = ", ".join(f"{_collapsed_sql(c)} AS {c}" for c in columns)
         sums = ", ".join(f"count(*) FILTER ({_bounces_sql(c)})" for c in columns)
         row = engine.rows(
             "pingpong_handlers",
-            f"SELECT {sums} FROM (SELECT {collapsed} FROM case_lists)",
+            f"SELECT {sums} FROM (SELECT {collapsed} FROM (SELECT {present} FROM case_lists))",
         )[0]
         handler_counts.update({c: int(v) for c, v in zip(columns, row, strict=True)})
     return PingPong(
