@@ -178,7 +178,7 @@ def _decide_order(
     *, column: str, date_order: DateOrder | None, first_max: int, second_max: int, example: str
 ) -> tuple[DateOrder, str]:
     if date_order is not None:
-        return date_order, f"date order {date_order} as requested"
+        return date_order, f"date order {date_order}, as given by the preset or --date-order"
     if first_max > 12 and second_max > 12:
         raise TimestampFormatError(
             f"column {column!r} mixes day-first and month-first dates (first parts reach "

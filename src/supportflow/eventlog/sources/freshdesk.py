@@ -60,7 +60,8 @@ from typing import Any
 
 from supportflow.eventlog.errors import UnsupportedFormatError
 from supportflow.eventlog.sources.batches import BatchBuilder
-from supportflow.eventlog.sources.zendesk import Row, as_text, iter_json_values
+from supportflow.eventlog.sources.json_values import as_text, iter_json_values
+from supportflow.eventlog.sources.zendesk import Row
 
 STATUS_LABELS = {2: "Open", 3: "Pending", 4: "Resolved", 5: "Closed"}
 PRIORITY_LABELS = {1: "Low", 2: "Medium", 3: "High", 4: "Urgent"}

@@ -57,16 +57,15 @@ lines of single ticket events, or a JSON array of ticket events. Rows keep the f
 
 from __future__ import annotations
 
-import gzip
-import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from supportflow.eventlog.errors import EncodingError, UnsupportedFormatError
+from supportflow.eventlog.errors import UnsupportedFormatError
 from supportflow.eventlog.sources.batches import BatchBuilder
+from supportflow.eventlog.sources.json_values import as_text, iter_json_values
 
 Row = dict[str, str | None]
 
@@ -85,7 +84,6 @@ _CHILD_ENVELOPE = frozenset(
     }
 )
 _TAG_KEYS = frozenset({"tags", "added_tags", "removed_tags"})
-_WHITESPACE = re.compile(r"\s*")
 
 
 def read_zendesk_batches(path: Path) -> Iterator[Any]:
@@ -161,7 +159,9 @@ def _audit_rows(audit: dict[str, Any], *, seen_child_ids: set[str]) -> Iterator[
                 yield _created_row(base, creates)
         elif kind == "Comment":
             if not creates:
-                yield _comment_row(base, child, public=child.get("public", child.get("comment_public")))
+                yield _comment_row(
+                    base, child, public=child.get("public", child.get("comment_public"))
+                )
         elif kind in (None, "Change"):
             yield from _change_rows(base, child)
         else:
@@ -201,9 +201,11 @@ def _created_row(base: Row, creates: list[dict[str, Any]]) -> Row:
 
 
 def _comment_row(base: Row, child: dict[str, Any], *, public: Any) -> Row:
-    activity, visibility = {True: ("Public reply", "public"), False: ("Internal note", "internal")}.get(
-        public if isinstance(public, bool) else None, ("Comment", None)
-    )
+    activity, visibility = "Comment", None  # Zendesk did not say whether it is public
+    if public is True:
+        activity, visibility = "Public reply", "public"
+    elif public is False:
+        activity, visibility = "Internal note", "internal"
     return {
         **base,
         "activity": activity,
@@ -265,111 +267,3 @@ def _via_label(via: Any) -> str | None:
     if isinstance(via, dict):
         return as_text(via.get("channel"))
     return as_text(via)
-
-
-def as_text(value: Any) -> str | None:
-    """A JSON value as the string the canonical columns hold: ``None`` stays ``None``, booleans
-    become ``true``/``false``, numbers their decimal form, objects and arrays compact JSON."""
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-def iter_json_values(path: Path) -> Iterator[tuple[int, Any]]:
-    """Yield ``(line, value)`` for each top-level JSON value of the file at ``path``, in order.
-
-    The file may be gzipped. When its first non-blank line is a complete JSON value, it is read
-    as JSON lines, one value per non-blank line, without holding the file in memory. Otherwise
-    it is read whole, as one or more values written back to back (a pretty-printed export page,
-    or several). ``line`` is the 1-based line on which the value starts.
-
-    Raises:
-        UnsupportedFormatError: the JSON is malformed; the message names the file, the line and
-            the column.
-        EncodingError: the file is not UTF-8.
-    """
-    if _first_line_is_json(path):
-        yield from _json_lines(path)
-    else:
-        yield from _json_documents(path)
-
-
-def _open_bytes(path: Path) -> IO[bytes]:
-    with path.open("rb") as raw:
-        magic = raw.read(2)
-    return gzip.open(path, "rb") if magic == b"\x1f\x8b" else path.open("rb")
-
-
-def _decode(raw: bytes, *, path: Path, line: int) -> str:
-    try:
-        return raw.decode("utf-8-sig" if line == 1 else "utf-8")
-    except UnicodeDecodeError as exc:
-        raise EncodingError(
-            f"{path}: line {line} is not UTF-8 (byte {exc.start} of the line: {exc.reason}); "
-            "JSON exports are UTF-8"
-        ) from exc
-
-
-def _malformed(path: Path, line: int, exc: json.JSONDecodeError) -> UnsupportedFormatError:
-    return UnsupportedFormatError(
-        f"{path}: malformed JSON at line {line}, column {exc.colno}: {exc.msg}"
-    )
-
-
-def _first_line_is_json(path: Path) -> bool:
-    with _open_bytes(path) as stream:
-        for raw in stream:
-            if raw.strip():
-                try:
-                    json.loads(raw.decode("utf-8-sig"))
-                except (json.JSONDecodeError, UnicodeDecodeError):
-                    return False
-                return True
-    return False
-
-
-def _json_lines(path: Path) -> Iterator[tuple[int, Any]]:
-    with _open_bytes(path) as stream:
-        for line, raw in enumerate(stream, start=1):
-            text = _decode(raw, path=path, line=line)
-            if not text.strip():
-                continue
-            try:
-                value = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise _malformed(path, line, exc) from exc
-            yield line, value
-
-
-def _json_documents(path: Path) -> Iterator[tuple[int, Any]]:
-    with _open_bytes(path) as stream:
-        raw = stream.read()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        raise EncodingError(
-            f"{path}: byte {exc.start} (line {line}) is not UTF-8 ({exc.reason}); "
-            "JSON exports are UTF-8"
-        ) from exc
-    decoder = json.JSONDecoder()
-    position = _skip_whitespace(text, 0)
-    line, counted_to = 1, 0
-    while position < len(text):
-        try:
-            value, end = decoder.raw_decode(text, position)
-        except json.JSONDecodeError as exc:
-            raise _malformed(path, exc.lineno, exc) from exc
-        line += text.count("\n", counted_to, position)
-        counted_to = position
-        yield line, value
-        position = _skip_whitespace(text, end)
-
-
-def _skip_whitespace(text: str, position: int) -> int:
-    match = _WHITESPACE.match(text, position)
-    return position if match is None else match.end()
