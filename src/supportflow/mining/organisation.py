@@ -35,20 +35,15 @@ def discover_handover(
     )
 
 
-def _workload_rows(engine: DuckDBEngine, column: str, lists: str, limit: int) -> list[WorkloadRow]:
+def _workload_rows(engine: DuckDBEngine, lists: str, limit: int) -> list[WorkloadRow]:
     rows = engine.rows(
-        f"workload_{column}",
+        f"workload_{lists}",
         f"""
-        WITH events_per AS (
-            SELECT {column} AS name, count(*) AS n FROM events
-            WHERE {column} IS NOT NULL GROUP BY {column}
-        ), cases_per AS (
-            SELECT name, count(*) AS cases FROM (
-                SELECT CAST(unnest(list_distinct({lists})) AS VARCHAR) AS name FROM case_lists
-            ) GROUP BY name
-        )
-        SELECT name, n, cases, n / sum(n) OVER () FROM events_per JOIN cases_per USING (name)
-        ORDER BY n DESC, name LIMIT {int(limit)}
+        SELECT CAST(name AS VARCHAR), count(*) AS n, count(DISTINCT cidx),
+               count(*) / sum(count(*)) OVER ()
+        FROM (SELECT cidx, unnest({lists}) AS name FROM case_lists)
+        WHERE name IS NOT NULL
+        GROUP BY name ORDER BY n DESC, 1 LIMIT {int(limit)}
         """,
     )
     return [
@@ -62,6 +57,6 @@ def discover_workload(
     """Events and distinct cases per resource and per team (share = share of events with a
     known handler), busiest first."""
     return Workload(
-        resources=_workload_rows(engine, "resource", "res", limit) if has_resource else [],
-        teams=_workload_rows(engine, "team", "teams", limit) if has_team else [],
+        resources=_workload_rows(engine, "res", limit) if has_resource else [],
+        teams=_workload_rows(engine, "teams", limit) if has_team else [],
     )

@@ -52,8 +52,9 @@ def discover_rework(engine: DuckDBEngine, *, has_resource: bool) -> Rework:
     )[0]
     med_with, med_without = engine.rows(
         "rework_duration",
-        f"SELECT median(duration) FILTER ({_HAS_REPEAT}) / {US}, "
-        f"median(duration) FILTER (NOT ({_HAS_REPEAT})) / {US} FROM case_lists",
+        f"SELECT median(duration) FILTER (repeats) / {US}, "
+        f"median(duration) FILTER (NOT repeats) / {US} "
+        f"FROM (SELECT duration, {_HAS_REPEAT} AS repeats FROM case_lists)",
     )[0]
     self_loops = None
     if has_resource:
