@@ -14,11 +14,13 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-# The browser test needs Debian's Chromium (Playwright drives it; it never downloads a browser).
+# The browser test needs Debian's Chromium (Playwright drives it; it never downloads a browser)
+# and a CJK font, so that the Chinese report's screenshot shows characters rather than boxes.
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
-		echo "installing Debian's chromium for the browser test"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -q "Noto Sans CJK" || { \
+		echo "installing Debian's chromium and fonts-noto-cjk for the browser test"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			chromium fonts-noto-cjk >/dev/null; }
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check src tests benchmarks
