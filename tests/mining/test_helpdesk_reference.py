@@ -123,3 +123,13 @@ def test_heatmaps_and_self_loops_match_pandas(doc: dict[str, Any], helpdesk_csv:
         "repeat_cases": int(loops[same]["Case ID"].nunique()),
         "redo_cases": int(loops[~same]["Case ID"].nunique()),
     }
+
+
+def test_struct_path_gives_the_same_document(
+    doc: dict[str, Any], helpdesk_csv: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Logs whose codes or time span overflow the packed layout take the struct path.
+    from supportflow.mining import primitives
+
+    monkeypatch.setattr(primitives, "_TIME_LIMIT", 1)
+    assert diagnose(load_event_log(helpdesk_csv), variant_limit=None).to_dict() == doc

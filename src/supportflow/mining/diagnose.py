@@ -36,11 +36,11 @@ def diagnose(log: EventLog, *, variant_limit: int = 200) -> Diagnosis:
     """
     engine = DuckDBEngine(log.con)
     has_resource, has_team = log.has("resource"), log.has("team")
-    build_primitives(engine, has_resource=has_resource, has_team=has_team)
-    dfg = discover_dfg(engine)
+    names = build_primitives(engine, has_resource=has_resource, has_team=has_team)
+    dfg = discover_dfg(engine, names)
     activities = discover_activities(engine)
-    starts, ends = discover_start_end_activities(engine)
-    variants, variant_count = discover_variants(engine, limit=variant_limit)
+    starts, ends = discover_start_end_activities(engine, names)
+    variants, variant_count = discover_variants(engine, names, limit=variant_limit)
     events, cases, first, last, total_case_us = engine.rows(
         "log_summary",
         "SELECT (SELECT count(*) FROM events), count(*), min(tss[1]), max(tss[len(tss)]), "
@@ -62,12 +62,12 @@ def diagnose(log: EventLog, *, variant_limit: int = 200) -> Diagnosis:
         dfg=dfg,
         variants=variants,
         case_duration_s=discover_case_durations(engine),
-        rework=discover_rework(engine, has_resource=has_resource),
+        rework=discover_rework(engine, names, has_resource=has_resource),
         pingpong=discover_pingpong(engine, has_resource=has_resource, has_team=has_team),
-        handover=discover_handover(engine, has_resource=has_resource, has_team=has_team),
+        handover=discover_handover(engine, names, has_resource=has_resource, has_team=has_team),
         bottlenecks=discover_bottlenecks(dfg, total_case_time_s=float(total_case_us) / 1e6),
         heatmaps=discover_heatmaps(engine, timezone=log.timezone),
-        workload=discover_workload(engine, has_resource=has_resource, has_team=has_team),
+        workload=discover_workload(engine, names, has_resource=has_resource, has_team=has_team),
     )
     diagnosis.timings_s = dict(engine.timings_s)
     return diagnosis

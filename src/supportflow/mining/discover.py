@@ -10,27 +10,28 @@ from the primitive tables in :mod:`.primitives`.
 from __future__ import annotations
 
 from supportflow.mining.engine import DuckDBEngine
+from supportflow.mining.primitives import Dictionaries
 from supportflow.mining.results import DirectlyFollows, DurationStats, Variant
 
 US = 1_000_000.0
 
 
-def discover_dfg(engine: DuckDBEngine) -> list[DirectlyFollows]:
+def discover_dfg(engine: DuckDBEngine, names: Dictionaries) -> list[DirectlyFollows]:
     """The directly-follows graph with frequency and wait statistics, most frequent arc first."""
     rows = engine.rows(
         "dfg",
         f"""
-        SELECT CAST(src AS VARCHAR), CAST(tgt AS VARCHAR), count(*) AS n,
+        SELECT src, tgt, count(*) AS n,
                avg(wait) / {US}, median(wait) / {US}, min(wait) / {US}, max(wait) / {US},
                quantile_cont(wait, 0.9) / {US}, sum(wait) / {US}
         FROM pairs GROUP BY src, tgt
-        ORDER BY n DESC, 1, 2
+        ORDER BY n DESC, src, tgt
         """,
     )
-    return [
+    edges = [
         DirectlyFollows(
-            source=r[0],
-            target=r[1],
+            source=names.activity(r[0]),
+            target=names.activity(r[1]),
             count=int(r[2]),
             mean_s=float(r[3]),
             median_s=float(r[4]),
@@ -41,6 +42,7 @@ def discover_dfg(engine: DuckDBEngine) -> list[DirectlyFollows]:
         )
         for r in rows
     ]
+    return sorted(edges, key=lambda e: (-e.count, e.source, e.target))
 
 
 def discover_activities(engine: DuckDBEngine) -> dict[str, int]:
@@ -48,23 +50,28 @@ def discover_activities(engine: DuckDBEngine) -> dict[str, int]:
     return {r[0]: int(r[1]) for r in engine.rows("activities", "SELECT * FROM activity_dict")}
 
 
-def discover_start_end_activities(engine: DuckDBEngine) -> tuple[dict[str, int], dict[str, int]]:
+def discover_start_end_activities(
+    engine: DuckDBEngine, names: Dictionaries
+) -> tuple[dict[str, int], dict[str, int]]:
     """Cases per first activity and per last activity, most frequent first."""
     starts = engine.rows(
         "start_activities",
-        "SELECT CAST(acts[1] AS VARCHAR) AS a, sum(cases) AS n FROM variants "
-        "GROUP BY a ORDER BY n DESC, a",
+        "SELECT acts[1] AS a, sum(cases) AS n FROM variants GROUP BY a ORDER BY n DESC, a",
     )
     ends = engine.rows(
         "end_activities",
-        "SELECT CAST(acts[len(acts)] AS VARCHAR) AS a, sum(cases) AS n FROM variants "
-        "GROUP BY a ORDER BY n DESC, a",
+        "SELECT acts[len(acts)] AS a, sum(cases) AS n FROM variants GROUP BY a ORDER BY n DESC, a",
     )
-    return {a: int(n) for a, n in starts}, {a: int(n) for a, n in ends}
+
+    def named(rows: list[tuple[int, int]]) -> dict[str, int]:
+        counted = [(names.activity(a), int(n)) for a, n in rows]
+        return dict(sorted(counted, key=lambda an: (-an[1], an[0])))
+
+    return named(starts), named(ends)
 
 
 def discover_variants(
-    engine: DuckDBEngine, *, limit: int | None = 200
+    engine: DuckDBEngine, names: Dictionaries, *, limit: int | None = 200
 ) -> tuple[list[Variant], int]:
     """The ``limit`` most frequent variants (ties by sequence) and the number of variants."""
     total_cases, total_variants = engine.rows(
@@ -73,12 +80,11 @@ def discover_variants(
     limit_sql = f"LIMIT {int(limit)}" if limit is not None else ""
     rows = engine.rows(
         "variants",
-        f"SELECT CAST(acts AS VARCHAR[]), cases, median_duration / {US} FROM variants "
-        f"ORDER BY vid {limit_sql}",
+        f"SELECT acts, cases, median_duration / {US} FROM variants ORDER BY vid {limit_sql}",
     )
     return [
         Variant(
-            activities=list(acts),
+            activities=[names.activity(a) for a in acts],
             cases=int(cases),
             share=int(cases) / int(total_cases),
             median_duration_s=float(median),

@@ -9,54 +9,80 @@ events and tickets each agent and team touched.
 from __future__ import annotations
 
 from supportflow.mining.engine import DuckDBEngine
+from supportflow.mining.primitives import Dictionaries
 from supportflow.mining.results import Handover, HandoverArc, Workload, WorkloadRow
 
 
-def _handover_arcs(engine: DuckDBEngine, source: str, target: str, limit: int) -> list[HandoverArc]:
+def _handover_arcs(
+    engine: DuckDBEngine, names: Dictionaries, kind: str, source: str, target: str, limit: int
+) -> list[HandoverArc]:
     rows = engine.rows(
-        f"handover_{source}",
+        f"handover_{kind}",
         f"""
-        SELECT CAST({source} AS VARCHAR), CAST({target} AS VARCHAR), count(*) AS n, count(DISTINCT cidx)
-        FROM pairs WHERE {source} != {target}
+        SELECT {source}, {target}, count(*) AS n, count(DISTINCT cidx)
+        FROM pairs WHERE {source} != {target} AND {source} > 0 AND {target} > 0
         GROUP BY ALL ORDER BY n DESC, 1, 2 LIMIT {int(limit)}
         """,
     )
-    return [HandoverArc(source=a, target=b, count=int(n), cases=int(c)) for a, b, n, c in rows]
+    arcs = [
+        HandoverArc(
+            source=names.handler(kind, a), target=names.handler(kind, b), count=int(n), cases=int(c)
+        )
+        for a, b, n, c in rows
+    ]
+    return sorted(arcs, key=lambda h: (-h.count, h.source, h.target))
 
 
 def discover_handover(
-    engine: DuckDBEngine, *, has_resource: bool, has_team: bool, limit: int = 200
+    engine: DuckDBEngine,
+    names: Dictionaries,
+    *,
+    has_resource: bool,
+    has_team: bool,
+    limit: int = 200,
 ) -> Handover:
     """Handover of work between different resources and between different teams, most
     frequent first (at most ``limit`` arcs each)."""
     return Handover(
-        resources=_handover_arcs(engine, "r0", "r1", limit) if has_resource else [],
-        teams=_handover_arcs(engine, "g0", "g1", limit) if has_team else [],
+        resources=_handover_arcs(engine, names, "resource", "r0", "r1", limit)
+        if has_resource
+        else [],
+        teams=_handover_arcs(engine, names, "team", "g0", "g1", limit) if has_team else [],
     )
 
 
-def _workload_rows(engine: DuckDBEngine, lists: str, limit: int) -> list[WorkloadRow]:
+def _workload_rows(
+    engine: DuckDBEngine, names: Dictionaries, kind: str, lists: str, limit: int
+) -> list[WorkloadRow]:
     rows = engine.rows(
-        f"workload_{lists}",
+        f"workload_{kind}",
         f"""
-        SELECT CAST(name AS VARCHAR), count(*) AS n, count(DISTINCT cidx),
-               count(*) / sum(count(*)) OVER ()
-        FROM (SELECT cidx, unnest({lists}) AS name FROM case_lists)
-        WHERE name IS NOT NULL
-        GROUP BY name ORDER BY n DESC, 1 LIMIT {int(limit)}
+        SELECT code, count(*) AS n, count(DISTINCT cidx), count(*) / sum(count(*)) OVER ()
+        FROM (SELECT cidx, unnest({lists}) AS code FROM case_lists)
+        WHERE code > 0
+        GROUP BY code ORDER BY n DESC, code LIMIT {int(limit)}
         """,
     )
-    return [
-        WorkloadRow(name=r[0], events=int(r[1]), cases=int(r[2]), share=float(r[3])) for r in rows
+    workload = [
+        WorkloadRow(
+            name=names.handler(kind, r[0]), events=int(r[1]), cases=int(r[2]), share=float(r[3])
+        )
+        for r in rows
     ]
+    return sorted(workload, key=lambda w: (-w.events, w.name))
 
 
 def discover_workload(
-    engine: DuckDBEngine, *, has_resource: bool, has_team: bool, limit: int = 200
+    engine: DuckDBEngine,
+    names: Dictionaries,
+    *,
+    has_resource: bool,
+    has_team: bool,
+    limit: int = 200,
 ) -> Workload:
     """Events and distinct cases per resource and per team (share = share of events with a
     known handler), busiest first."""
     return Workload(
-        resources=_workload_rows(engine, "res", limit) if has_resource else [],
-        teams=_workload_rows(engine, "teams", limit) if has_team else [],
+        resources=_workload_rows(engine, names, "resource", "res", limit) if has_resource else [],
+        teams=_workload_rows(engine, names, "team", "teams", limit) if has_team else [],
     )

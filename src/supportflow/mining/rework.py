@@ -13,6 +13,7 @@ variant and weighted by its cases; handler-based ones need each case's own handl
 from __future__ import annotations
 
 from supportflow.mining.engine import DuckDBEngine
+from supportflow.mining.primitives import Dictionaries
 from supportflow.mining.results import PingPong, Rework, SelfLoops
 
 US = 1_000_000.0
@@ -21,7 +22,7 @@ _HAS_REPEAT = "len(list_distinct(acts)) < len(acts)"
 
 
 def _collapsed_sql(present: str) -> str:
-    """SQL: the list ``present`` (handlers, nulls removed) with consecutive repeats collapsed."""
+    """SQL: the list ``present`` (handler codes, 0s removed) with consecutive repeats collapsed."""
     return f"list_filter({present}, lambda x, i: i = 1 OR x != {present}[i - 1])"
 
 
@@ -33,14 +34,14 @@ def _bounces_sql(collapsed: str) -> str:
     )
 
 
-def discover_rework(engine: DuckDBEngine, *, has_resource: bool) -> Rework:
+def discover_rework(engine: DuckDBEngine, names: Dictionaries, *, has_resource: bool) -> Rework:
     """Rework per activity (cases where it repeats), self-loops and the duration cost of rework."""
     per_activity = engine.rows(
         "rework_per_activity",
         """
         SELECT a, sum(cases) AS n FROM (
             SELECT a, any_value(cases) AS cases FROM (
-                SELECT vid, cases, CAST(unnest(acts) AS VARCHAR) AS a FROM variants
+                SELECT vid, cases, unnest(acts) AS a FROM variants
             ) GROUP BY vid, a HAVING count(*) > 1
         ) GROUP BY a ORDER BY n DESC, a
         """,
@@ -52,9 +53,9 @@ def discover_rework(engine: DuckDBEngine, *, has_resource: bool) -> Rework:
     )[0]
     med_with, med_without = engine.rows(
         "rework_duration",
-        f"SELECT median(duration) FILTER (repeats) / {US}, "
-        f"median(duration) FILTER (NOT repeats) / {US} "
-        f"FROM (SELECT duration, {_HAS_REPEAT} AS repeats FROM case_lists)",
+        # Whether a case has rework depends only on its variant: read the variants' durations.
+        f"SELECT median(d) FILTER (repeats) / {US}, median(d) FILTER (NOT repeats) / {US} "
+        f"FROM (SELECT unnest(durations) AS d, {_HAS_REPEAT} AS repeats FROM variants)",
     )[0]
     self_loops = None
     if has_resource:
@@ -63,7 +64,7 @@ def discover_rework(engine: DuckDBEngine, *, has_resource: bool) -> Rework:
             """
             SELECT count(*) FILTER (r0 = r1), count(*) FILTER (r0 != r1),
                    count(DISTINCT cidx) FILTER (r0 = r1), count(DISTINCT cidx) FILTER (r0 != r1)
-            FROM pairs WHERE src = tgt
+            FROM pairs WHERE src = tgt AND r0 > 0 AND r1 > 0
             """,
         )[0]
         self_loops = SelfLoops(
@@ -74,7 +75,12 @@ def discover_rework(engine: DuckDBEngine, *, has_resource: bool) -> Rework:
         )
     return Rework(
         cases_with_rework=int(with_rework),
-        per_activity={a: int(n) for a, n in per_activity},
+        per_activity=dict(
+            sorted(
+                ((names.activity(a), int(n)) for a, n in per_activity),
+                key=lambda an: (-an[1], an[0]),
+            )
+        ),
         self_loop_cases=int(self_loop_cases),
         self_loops=self_loops,
         median_duration_with_rework_s=None if med_with is None else float(med_with),
@@ -97,7 +103,7 @@ def discover_pingpong(engine: DuckDBEngine, *, has_resource: bool, has_team: boo
     if columns:
         # Each step reads the column the previous one made: a lambda that refers to a computed
         # list would recompute it for every element.
-        present = ", ".join(f"list_filter({c}, lambda x: x IS NOT NULL) AS {c}" for c in columns)
+        present = ", ".join(f"list_filter({c}, lambda x: x > 0) AS {c}" for c in columns)
         collapsed = ", ".join(f"{_collapsed_sql(c)} AS {c}" for c in columns)
         sums = ", ".join(f"count(*) FILTER ({_bounces_sql(c)})" for c in columns)
         row = engine.rows(
