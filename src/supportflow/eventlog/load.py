@@ -129,8 +129,10 @@ def load_event_log(
     malformed = _register_source(
         con, source, source_format, head, encoding, delimiter, chosen_preset, report
     )
-    columns = [row[0] for row in con.execute("DESCRIBE SELECT * FROM src").fetchall()]
-    types = {row[0]: row[1] for row in con.execute("DESCRIBE SELECT * FROM src").fetchall()}
+    # DESCRIBE makes DuckDB sniff a CSV again, so it is asked once.
+    schema = con.execute("DESCRIBE SELECT * FROM src").fetchall()
+    columns = [row[0] for row in schema]
+    types = {row[0]: row[1] for row in schema}
     resolved, choices = resolve_mapping(columns, explicit=mapping, preset=chosen_preset)
     report.mapping = choices
     null_tokens = chosen_preset.null_tokens if chosen_preset else ()
@@ -199,7 +201,6 @@ def _register_source(
                 f"CREATE OR REPLACE VIEW src AS SELECT * FROM read_json({path_sql}, format='{kind}',"
                 " records=true)"
             )
-            con.execute("DESCRIBE SELECT * FROM src").fetchall()
         except duckdb.Error as exc:
             raise EventLogError(f"{source}: cannot read as JSON records: {exc}") from exc
         return False
@@ -222,12 +223,12 @@ def _register_source(
     if delimiter is not None:
         options.append(f"delim={_sql_str(delimiter)}")
     try:
+        # Creating the view binds it, so a file DuckDB cannot sniff fails here, with its reason.
         con.execute(
             f"CREATE OR REPLACE VIEW src AS SELECT * FROM read_csv({_sql_str(str(csv_path))}, "
             + ", ".join(options)
             + ")"
         )
-        con.execute("DESCRIBE SELECT * FROM src").fetchall()
     except duckdb.Error as exc:
         raise EventLogError(f"{source}: cannot read as CSV: {str(exc).splitlines()[0]}") from exc
     return True
@@ -276,7 +277,13 @@ def _transcode_to_utf8(source: Path, encoding: str) -> Path:
 
 
 def _clean(column: str, null_tokens: tuple[str, ...]) -> str:
-    expr = f"NULLIF(trim(CAST({_q(column)} AS VARCHAR)), '')"
+    """SQL: the column as text, surrounding spaces trimmed, empty or null-token values NULL."""
+    text = f"CAST({_q(column)} AS VARCHAR)"
+    # Trimming every value costs more than checking its ends; only padded values are trimmed.
+    expr = (
+        f"NULLIF(CASE WHEN starts_with({text}, ' ') OR ends_with({text}, ' ') "
+        f"THEN trim({text}) ELSE {text} END, '')"
+    )
     for token in null_tokens:
         expr = f"NULLIF({expr}, {_sql_str(token)})"
     return expr

@@ -54,13 +54,20 @@ def discover_handover(
 def _workload_rows(
     engine: DuckDBEngine, names: Dictionaries, kind: str, lists: str, limit: int
 ) -> list[WorkloadRow]:
+    # Events: every element of the lists; cases: each case's distinct handlers.
     rows = engine.rows(
         f"workload_{kind}",
         f"""
-        SELECT code, count(*) AS n, count(DISTINCT cidx), count(*) / sum(count(*)) OVER ()
-        FROM (SELECT cidx, unnest({lists}) AS code FROM case_lists)
-        WHERE code > 0
-        GROUP BY code ORDER BY n DESC, code LIMIT {int(limit)}
+        WITH per_event AS (
+            SELECT code, count(*) AS n FROM (SELECT unnest({lists}) AS code FROM case_lists)
+            GROUP BY code
+        ), per_case AS (
+            SELECT code, count(*) AS cases
+            FROM (SELECT unnest(list_distinct({lists})) AS code FROM case_lists) GROUP BY code
+        )
+        SELECT code, n, cases, n / sum(n) OVER ()
+        FROM per_event JOIN per_case USING (code) WHERE code > 0
+        ORDER BY n DESC, code LIMIT {int(limit)}
         """,
     )
     workload = [

@@ -10,8 +10,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from supportflow.eventlog.sources.xes import read_xes_batches
-
 
 def get_converter(name: str) -> Callable[[Path], Iterator[Any]]:
     """The converter registered under ``name`` (``xes``, ``zendesk``, ``freshdesk``).
@@ -19,7 +17,10 @@ def get_converter(name: str) -> Callable[[Path], Iterator[Any]]:
     Raises:
         KeyError: no converter has that name.
     """
+    # Imported on demand: pyarrow and lxml are only needed for these formats.
     if name == "xes":
+        from supportflow.eventlog.sources.xes import read_xes_batches
+
         return read_xes_batches
     if name == "zendesk":
         from supportflow.eventlog.sources.zendesk import read_zendesk_batches
