@@ -59,11 +59,12 @@ def _workload_rows(
         f"workload_{kind}",
         f"""
         WITH per_event AS (
-            SELECT code, count(*) AS n FROM (SELECT unnest({lists}) AS code FROM case_lists)
-            GROUP BY code
+            SELECT code, sum(cases) AS n
+            FROM (SELECT unnest(handlers) AS code, cases FROM {lists}_sequences) GROUP BY code
         ), per_case AS (
-            SELECT code, count(*) AS cases
-            FROM (SELECT unnest(list_distinct({lists})) AS code FROM case_lists) GROUP BY code
+            SELECT code, sum(cases) AS cases
+            FROM (SELECT unnest(list_distinct(handlers)) AS code, cases FROM {lists}_sequences)
+            GROUP BY code
         )
         SELECT code, n, cases, n / sum(n) OVER ()
         FROM per_event JOIN per_case USING (code) WHERE code > 0

@@ -8,7 +8,8 @@ one list of activities and one list of timestamps. Four tables hold the whole lo
   code (most frequent first);
 - ``case_lists``: one row per case with its ordered ``acts`` (activity codes), ``tss`` and, when
   the log has them, ``res`` and ``teams`` (handler codes, 0 where the event has none);
-- ``variants``: the distinct activity lists with their cases and durations;
+- ``variants``: the distinct activity lists with their cases and durations, and likewise
+  ``res_sequences`` and ``teams_sequences`` for the handler lists;
 - ``pairs``: one row per directly-follows step (this event, the next one) with the wait
   between them, built by laying each list against itself shifted by one.
 
@@ -124,6 +125,14 @@ def build_primitives(engine: DuckDBEngine, *, has_resource: bool, has_team: bool
         pair_columns += ["unnest(res[1:-2]) AS r0", "unnest(res[2:]) AS r1"]
     if has_team:
         pair_columns += ["unnest(teams[1:-2]) AS g0", "unnest(teams[2:]) AS g1"]
+    # Identical handler sequences are common (one agent doing every step); figures that depend
+    # only on a case's handler sequence are computed once per distinct sequence.
+    for present, column in ((has_resource, "res"), (has_team, "teams")):
+        if present:
+            engine.materialise(
+                f"{column}_sequences",
+                f"SELECT {column} AS handlers, count(*) AS cases FROM case_lists GROUP BY {column}",
+            )
     # The wait is derived in a view: a lambda over every list costs more than a subtraction.
     engine.materialise("pair_rows", "SELECT " + ", ".join(pair_columns) + " FROM case_lists")
     engine.execute(

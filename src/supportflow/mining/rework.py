@@ -103,13 +103,16 @@ def discover_pingpong(engine: DuckDBEngine, *, has_resource: bool, has_team: boo
     if columns:
         # Each step reads the column the previous one made: a lambda that refers to a computed
         # list would recompute it for every element.
-        present = ", ".join(f"list_filter({c}, lambda x: x > 0) AS {c}" for c in columns)
-        collapsed = ", ".join(f"{_collapsed_sql(c)} AS {c}" for c in columns)
-        sums = ", ".join(f"count(*) FILTER ({_bounces_sql(c)})" for c in columns)
-        row = engine.rows(
-            "pingpong_handlers",
-            f"SELECT {sums} FROM (SELECT {collapsed} FROM (SELECT {present} FROM case_lists))",
-        )[0]
+        row = [
+            engine.rows(
+                f"pingpong_{c}",
+                f"SELECT coalesce(sum(cases) FILTER ({_bounces_sql('handlers')}), 0) FROM ("
+                f"SELECT {_collapsed_sql('handlers')} AS handlers, cases FROM ("
+                f"SELECT list_filter(handlers, lambda x: x > 0) AS handlers, cases "
+                f"FROM {c}_sequences))",
+            )[0][0]
+            for c in columns
+        ]
         handler_counts.update({c: int(v) for c, v in zip(columns, row, strict=True)})
     return PingPong(
         activity_cases=int(activity_cases),
