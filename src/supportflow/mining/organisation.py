@@ -14,14 +14,19 @@ from supportflow.mining.results import Handover, HandoverArc, Workload, Workload
 
 
 def _handover_arcs(
-    engine: DuckDBEngine, names: Dictionaries, kind: str, source: str, target: str, limit: int
+    engine: DuckDBEngine, names: Dictionaries, kind: str, lists: str, limit: int
 ) -> list[HandoverArc]:
+    # Handovers depend only on a case's handler sequence: count them once per distinct
+    # sequence, weighted by its cases.
     rows = engine.rows(
         f"handover_{kind}",
         f"""
-        SELECT {source}, {target}, count(*) AS n, count(DISTINCT cidx)
-        FROM pairs WHERE {source} != {target} AND {source} > 0 AND {target} > 0
-        GROUP BY ALL ORDER BY n DESC, 1, 2 LIMIT {int(limit)}
+        SELECT a, b, sum(cases * k) AS n, sum(cases) AS c FROM (
+            SELECT sid, a, b, any_value(cases) AS cases, count(*) AS k FROM (
+                SELECT sid, cases, unnest(handlers[1:-2]) AS a, unnest(handlers[2:]) AS b
+                FROM (SELECT row_number() OVER () AS sid, * FROM {lists}_sequences)
+            ) WHERE a != b AND a > 0 AND b > 0 GROUP BY sid, a, b
+        ) GROUP BY a, b ORDER BY n DESC, a, b LIMIT {int(limit)}
         """,
     )
     arcs = [
@@ -44,10 +49,8 @@ def discover_handover(
     """Handover of work between different resources and between different teams, most
     frequent first (at most ``limit`` arcs each)."""
     return Handover(
-        resources=_handover_arcs(engine, names, "resource", "r0", "r1", limit)
-        if has_resource
-        else [],
-        teams=_handover_arcs(engine, names, "team", "g0", "g1", limit) if has_team else [],
+        resources=_handover_arcs(engine, names, "resource", "res", limit) if has_resource else [],
+        teams=_handover_arcs(engine, names, "team", "teams", limit) if has_team else [],
     )
 
 

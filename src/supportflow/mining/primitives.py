@@ -6,12 +6,15 @@ one list of activities and one list of timestamps. Four tables hold the whole lo
 
 - ``activity_dict``: each activity with its number of events; its position is the activity's
   code (most frequent first);
-- ``case_lists``: one row per case with its ordered ``acts`` (activity codes), ``tss`` and, when
+- ``case_lists``: one row per case, identified by ``cidx`` (the source row of its first event:
+  unique, and cheaper than numbering the cases), with its ordered ``acts`` (activity codes),
+  ``tss`` and, when
   the log has them, ``res`` and ``teams`` (handler codes, 0 where the event has none);
 - ``variants``: the distinct activity lists with their cases and durations, and likewise
   ``res_sequences`` and ``teams_sequences`` for the handler lists;
 - ``pairs``: one row per directly-follows step (this event, the next one) with the wait
-  between them, built by laying each list against itself shifted by one.
+  between them (and the two resources), built by laying each list against itself shifted by
+  one.
 
 Events of a case are ordered by (timestamp, source row), explicitly: an ordered list that lost
 its order once merged distinct variants elsewhere. The fast path packs each event into one
@@ -121,10 +124,8 @@ def build_primitives(engine: DuckDBEngine, *, has_resource: bool, has_team: bool
         "unnest(tss[1:-2]) AS t0",
         "unnest(tss[2:]) AS t1",
     ]
-    if has_resource:
+    if has_resource:  # for repeat/redo self-loops; handovers read the handler sequences
         pair_columns += ["unnest(res[1:-2]) AS r0", "unnest(res[2:]) AS r1"]
-    if has_team:
-        pair_columns += ["unnest(teams[1:-2]) AS g0", "unnest(teams[2:]) AS g1"]
     # Identical handler sequences are common (one agent doing every step); figures that depend
     # only on a case's handler sequence are computed once per distinct sequence.
     for present, column in ((has_resource, "res"), (has_team, "teams")):
@@ -162,7 +163,7 @@ def _packed_case_lists(engine: DuckDBEngine, codes: dict[str, str], first_ts: in
         extracted.append(f"list_transform(ev, lambda x: CAST(x & {mask} AS USMALLINT)) AS teams")
     engine.materialise(
         "case_lists",
-        "SELECT row_number() OVER () AS cidx, case_id, "
+        f"SELECT CAST((ev[1] >> {_SEQ_SHIFT}) & {_SEQ_LIMIT - 1} AS BIGINT) AS cidx, case_id, "
         + ", ".join(extracted)
         + f", CAST((ev[len(ev)] >> {_TIME_SHIFT}) - (ev[1] >> {_TIME_SHIFT}) AS BIGINT) AS duration "
         f"FROM (SELECT case_id, list_sort(list({packed})) AS ev FROM events GROUP BY case_id)",
@@ -179,7 +180,7 @@ def _struct_case_lists(engine: DuckDBEngine, codes: dict[str, str]) -> None:
     # case, and the fields cannot drift apart because they travel together.
     engine.materialise(
         "case_lists",
-        "SELECT row_number() OVER () AS cidx, case_id, "
+        "SELECT ev[1].s AS cidx, case_id, "
         + ", ".join(extracted)
         + ", ev[len(ev)].t - ev[1].t AS duration FROM ("
         "SELECT case_id, list_sort(list({" + ", ".join(fields) + "})) AS ev "
