@@ -33,6 +33,17 @@ class Preset:
     converter_name: str | None = None
 
 
+# The converters of JSON exports already write canonical column names.
+CONVERTED = ColumnMapping(
+    case_id="case_id",
+    activity="activity",
+    timestamp="timestamp",
+    resource="resource",
+    team="team",
+    channel="channel",
+    priority="priority",
+)
+
 PRESETS: dict[str, Preset] = {
     "pm4py": Preset(
         name="pm4py",
@@ -80,29 +91,13 @@ PRESETS: dict[str, Preset] = {
     "zendesk": Preset(
         name="zendesk",
         description="Zendesk incremental ticket events (JSON pages or JSON lines of ticket events)",
-        mapping=ColumnMapping(
-            case_id="case_id",
-            activity="activity",
-            timestamp="timestamp",
-            resource="resource",
-            team="team",
-            channel="channel",
-            priority="priority",
-        ),
+        mapping=CONVERTED,
         converter_name="zendesk",
     ),
     "freshdesk": Preset(
         name="freshdesk",
         description="Freshdesk ticket-activities export (activities_data JSON)",
-        mapping=ColumnMapping(
-            case_id="case_id",
-            activity="activity",
-            timestamp="timestamp",
-            resource="resource",
-            team="team",
-            channel="channel",
-            priority="priority",
-        ),
+        mapping=CONVERTED,
         converter_name="freshdesk",
     ),
 }
