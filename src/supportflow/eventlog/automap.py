@@ -65,6 +65,10 @@ KNOWN_NAMES: dict[str, tuple[str, ...]] = {
         "created",
         "date",
         "starttimestamp",
+        "when",
+        "changedat",
+        "modifiedat",
+        "occurredat",
     ),
     "resource": (
         "resource",

@@ -133,7 +133,9 @@ def detect_timestamp_format(
             "epoch_ms" if all(len(v.split(".")[0]) >= 12 for v in values) else "epoch_s"
         )
         return TimestampFormat(
-            kind=kind, explanation=f"column {column!r} holds Unix {kind[6:]} epochs"
+            kind=kind,
+            explanation=f"column {column!r} holds Unix epochs in "
+            + ("milliseconds" if kind == "epoch_ms" else "seconds"),
         )
     year_first = [_YEAR_FIRST.match(v) for v in values]
     if all(year_first):

@@ -15,6 +15,7 @@ from supportflow.report.charts import BarChart, Heatmap, bar_chart, heatmap
 from supportflow.report.formatting import format_timestamp
 from supportflow.report.i18n import Language
 from supportflow.report.narrative import path_text
+from supportflow.report.source_text import source_text
 
 MAX_BOTTLENECKS = 30
 MAX_VARIANTS = 50
@@ -54,7 +55,7 @@ def overview(doc: dict[str, Any], *, lang: Language) -> dict[str, Any]:
         [
             item["field"],
             item["column"] if item["column"] is not None else lang.say("not_mapped"),
-            item["reason"],
+            source_text(item["reason"], lang=lang.code),
         ]
         for item in source["mapping"]
     ]
@@ -81,10 +82,11 @@ def overview(doc: dict[str, Any], *, lang: Language) -> dict[str, Any]:
             p90=n.duration(durations["p90"]),
         ),
         "mapping": mapping,
-        "notes": list(source["notes"]),
+        "notes": [source_text(note, lang=lang.code) for note in source["notes"]],
         "rejects_path": source["rejects_path"],
         "reject_reasons": [
-            [reason, n.count(rows)] for reason, rows in source["reject_reasons"].items()
+            [source_text(reason, lang=lang.code), n.count(rows)]
+            for reason, rows in source["reject_reasons"].items()
         ],
     }
 
