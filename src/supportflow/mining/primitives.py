@@ -72,7 +72,7 @@ def _create_enum(engine: DuckDBEngine, name: str, values: list[str]) -> None:
 def _handler_names(engine: DuckDBEngine, column: str) -> list[str]:
     values = engine.rows(
         f"{column}_names",
-        f"SELECT DISTINCT {column} FROM events WHERE {column} IS NOT NULL ORDER BY 1",
+        f"SELECT DISTINCT {column} FROM dictionary_rows WHERE {column} IS NOT NULL ORDER BY 1",
     )
     names = [v[0] for v in values]
     _create_enum(engine, f"{column}_t", names)
@@ -81,9 +81,22 @@ def _handler_names(engine: DuckDBEngine, column: str) -> list[str]:
 
 def build_primitives(engine: DuckDBEngine, *, has_resource: bool, has_team: bool) -> Dictionaries:
     """Materialise the primitive tables; return the code dictionaries."""
+    # One scan gives every dictionary and the time span: grouping sets share it.
+    sets = ["(activity)"] + [
+        f"({c})" for c, on in (("resource", has_resource), ("team", has_team)) if on
+    ]
+    handler_cols = ", ".join(c for c, on in (("resource", has_resource), ("team", has_team)) if on)
+    engine.materialise(
+        "dictionary_rows",
+        "SELECT activity, "
+        + (f"{handler_cols}, " if handler_cols else "")
+        + "GROUPING(activity) AS by_handler, count(*) AS events, min(ts) AS first_ts, "
+        "max(ts) AS last_ts, max(seq) AS last_seq "
+        f"FROM events GROUP BY GROUPING SETS ({', '.join(sets)})",
+    )
     engine.materialise(
         "activity_dict",
-        "SELECT activity, count(*) AS events FROM events GROUP BY activity "
+        "SELECT activity, events FROM dictionary_rows WHERE by_handler = 0 "
         "ORDER BY events DESC, activity",
     )
     activities = [r[0] for r in engine.rows("activity_names", "SELECT activity FROM activity_dict")]
@@ -97,7 +110,9 @@ def build_primitives(engine: DuckDBEngine, *, has_resource: bool, has_team: bool
     if has_team:
         codes["g"] = "coalesce(enum_code(CAST(team AS team_t)) + 1, 0)"
     first, last, rows = engine.rows(
-        "time_span", "SELECT min(ts), max(ts), max(seq) + 1 FROM events"
+        "time_span",
+        "SELECT min(first_ts), max(last_ts), max(last_seq) + 1 FROM dictionary_rows "
+        "WHERE by_handler = 0",
     )[0]
     fits = (
         last - first < _TIME_LIMIT
