@@ -21,9 +21,11 @@ import duckdb
 from supportflow.eventlog.automap import resolve_mapping
 from supportflow.eventlog.errors import EmptyFileError, EncodingError, EventLogError
 from supportflow.eventlog.presets import Preset, get_preset
+from supportflow.eventlog.rejects import collect_rejects
 from supportflow.eventlog.schema import OPTIONAL_FIELDS, ColumnMapping, IngestReport
 from supportflow.eventlog.sniff import detect_encoding, read_head, sniff_format
 from supportflow.eventlog.sources import get_converter
+from supportflow.eventlog.sql import identifier, literal, scalar
 from supportflow.eventlog.timestamps import (
     DateOrder,
     TimestampFormat,
@@ -61,26 +63,13 @@ def connect(
     ``memory_limit`` and keeps insertion order, which ``seq`` relies on."""
     limit = memory_limit or os.environ.get("SUPPORTFLOW_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)
     con = duckdb.connect(":memory:")
-    con.execute(f"SET memory_limit = {_sql_str(limit)}")
+    con.execute(f"SET memory_limit = {literal(limit)}")
     con.execute(f"SET temp_directory = '{tempfile.gettempdir()}/supportflow-duckdb'")
     con.execute("SET preserve_insertion_order = true")
     con.execute("SET enable_progress_bar = false")
     if threads is not None:
         con.execute(f"SET threads = {int(threads)}")
     return con
-
-
-def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
-    """The single value of a one-row, one-column query."""
-    return con.execute(sql).fetchall()[0][0]
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _sql_str(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def load_event_log(
@@ -116,7 +105,7 @@ def load_event_log(
         raise EventLogError(f"{source}: no such file")
     chosen_preset = get_preset(preset) if preset else None
     con = con or connect()
-    con.execute(f"SET TimeZone = {_sql_str(timezone)}")
+    con.execute(f"SET TimeZone = {literal(timezone)}")
     head, gzipped = read_head(source)
     source_format = sniff_format(source, head)
     report = IngestReport(
@@ -163,8 +152,8 @@ def load_event_log(
         keep_attributes,
         zone_is_utc=timezone.upper() in ("UTC", "ETC/UTC", "Z"),
     )
-    _collect_rejects(con, malformed, report, rejects_path)
-    report.events = int(_scalar(con, "SELECT count(*) FROM events"))
+    collect_rejects(con, malformed_possible=malformed, report=report, rejects_path=rejects_path)
+    report.events = int(scalar(con, "SELECT count(*) FROM events"))
     if report.events == 0:
         raise EmptyFileError(
             f"{source}: no usable events: all {report.rows_read} rows were rejected"
@@ -184,7 +173,7 @@ def _register_source(
     report: IngestReport,
 ) -> bool:
     """Create the view ``src`` over the source; return whether CSV line errors may be stored."""
-    path_sql = _sql_str(str(source))
+    path_sql = literal(str(source))
     if preset is not None and preset.converter_name is not None:
         _insert_batches(con, get_converter(preset.converter_name)(source))
         return False
@@ -217,15 +206,15 @@ def _register_source(
         "header=true",
         "all_varchar=true",
         "store_rejects=true",
-        f"encoding={_sql_str(_DUCKDB_ENCODINGS.get(detected, 'utf-8'))}",
+        f"encoding={literal(_DUCKDB_ENCODINGS.get(detected, 'utf-8'))}",
         "sample_size=20480",
     ]
     if delimiter is not None:
-        options.append(f"delim={_sql_str(delimiter)}")
+        options.append(f"delim={literal(delimiter)}")
     try:
         # Creating the view binds it, so a file DuckDB cannot sniff fails here, with its reason.
         con.execute(
-            f"CREATE OR REPLACE VIEW src AS SELECT * FROM read_csv({_sql_str(str(csv_path))}, "
+            f"CREATE OR REPLACE VIEW src AS SELECT * FROM read_csv({literal(str(csv_path))}, "
             + ", ".join(options)
             + ")"
         )
@@ -247,7 +236,7 @@ def _insert_batches(con: duckdb.DuckDBPyConnection, batches: Any) -> None:
         else:
             for name in batch.schema.names:
                 if name not in known:
-                    con.execute(f"ALTER TABLE src_rows ADD COLUMN {_q(name)} VARCHAR")
+                    con.execute(f"ALTER TABLE src_rows ADD COLUMN {identifier(name)} VARCHAR")
                     known.append(name)
             con.register("batch_in", batch)
             con.execute("INSERT INTO src_rows BY NAME SELECT * FROM batch_in")
@@ -278,14 +267,14 @@ def _transcode_to_utf8(source: Path, encoding: str) -> Path:
 
 def _clean(column: str, null_tokens: tuple[str, ...]) -> str:
     """SQL: the column as text, surrounding spaces trimmed, empty or null-token values NULL."""
-    text = f"CAST({_q(column)} AS VARCHAR)"
+    text = f"CAST({identifier(column)} AS VARCHAR)"
     # Trimming every value costs more than checking its ends; only padded values are trimmed.
     expr = (
         f"NULLIF(CASE WHEN starts_with({text}, ' ') OR ends_with({text}, ' ') "
         f"THEN trim({text}) ELSE {text} END, '')"
     )
     for token in null_tokens:
-        expr = f"NULLIF({expr}, {_sql_str(token)})"
+        expr = f"NULLIF({expr}, {literal(token)})"
     return expr
 
 
@@ -341,8 +330,8 @@ def _stage(
     select = [
         f"{_clean(mapping.case_id, null_tokens)} AS case_id",
         f"{_clean(mapping.activity, null_tokens)} AS activity",
-        f"{parse_sql(_q(ts_column), ts_format, types[ts_column], zone_is_utc=zone_is_utc)} AS ts",
-        f"{_q(ts_column)} AS ts_raw",
+        f"{parse_sql(identifier(ts_column), ts_format, types[ts_column], zone_is_utc=zone_is_utc)} AS ts",
+        f"{identifier(ts_column)} AS ts_raw",
     ]
     optional = mapping.as_dict()
     for field in OPTIONAL_FIELDS:
@@ -353,7 +342,7 @@ def _stage(
     if keep_attributes:
         for column in columns:
             if column not in used:
-                select.append(f"{_q(column)} AS {_q('attr:' + column)}")
+                select.append(f"{identifier(column)} AS {identifier('attr:' + column)}")
     inner = ", ".join(select)
     con.execute(
         "CREATE OR REPLACE TABLE staged AS SELECT * EXCLUDE (ts_raw), "
@@ -364,73 +353,3 @@ def _stage(
         "CREATE OR REPLACE VIEW events AS SELECT * EXCLUDE (ts_text), rowid AS seq FROM staged "
         "WHERE case_id IS NOT NULL AND activity IS NOT NULL AND ts IS NOT NULL"
     )
-
-
-def _collect_rejects(
-    con: duckdb.DuckDBPyConnection,
-    malformed_possible: bool,
-    report: IngestReport,
-    rejects_path: str | Path | None,
-) -> None:
-    report.rows_read = int(_scalar(con, "SELECT count(*) FROM staged"))
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE rejects AS
-        SELECT rowid + 1 AS row, NULL::BIGINT AS line,
-               CASE WHEN case_id IS NULL THEN 'empty case id'
-                    WHEN activity IS NULL THEN 'empty activity'
-                    WHEN ts_text IS NULL THEN 'empty timestamp'
-                    ELSE 'unparseable timestamp' END AS reason,
-               case_id, activity, ts_text AS timestamp, NULL::VARCHAR AS raw_line
-        FROM staged
-        WHERE case_id IS NULL OR activity IS NULL OR ts IS NULL
-        """
-    )
-    if malformed_possible:
-        _add_malformed_csv_lines(con)
-    counts = con.execute(
-        "SELECT reason, count(*) FROM rejects GROUP BY reason ORDER BY 2 DESC"
-    ).fetchall()
-    report.reject_reasons = {reason: int(n) for reason, n in counts}
-    report.rejected_rows = sum(report.reject_reasons.values())
-    report.rows_read += int(_scalar(con, "SELECT count(*) FROM rejects WHERE raw_line IS NOT NULL"))
-    if report.rejected_rows and rejects_path is not None:
-        target = Path(rejects_path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        con.execute(
-            f"COPY (SELECT * FROM rejects ORDER BY coalesce(line - 1, row)) TO {_sql_str(str(target))} "
-            "(HEADER, DELIMITER ',')"
-        )
-        report.rejects_path = str(target)
-
-
-def _add_malformed_csv_lines(con: duckdb.DuckDBPyConnection) -> None:
-    """Append CSV lines DuckDB could not split into the header's columns, and shift the data-row
-    numbers of the other rejects past them, so ``row`` counts data rows as a spreadsheet does."""
-    try:
-        errors = con.execute(
-            "SELECT line, error_type, error_message, csv_line FROM reject_errors ORDER BY line"
-        ).fetchall()
-    except duckdb.Error:
-        return  # no line was malformed: DuckDB creates the table only when it stores rejects
-    lines = sorted({int(e[0]) for e in errors})
-    if not lines:
-        return
-    rows = con.execute("SELECT rowid, row FROM rejects").fetchall()
-    for rowid, row in rows:
-        shifted = int(row)
-        for line in lines:
-            if line - 1 <= shifted:
-                shifted += 1
-        if shifted != row:
-            con.execute("UPDATE rejects SET row = ? WHERE rowid = ?", [shifted, rowid])
-    seen: set[int] = set()
-    for line, error_type, message, csv_line in errors:
-        if int(line) in seen:
-            continue
-        seen.add(int(line))
-        reason = f"malformed CSV line ({str(error_type).lower()}): {str(message).splitlines()[0]}"
-        con.execute(
-            "INSERT INTO rejects VALUES (?, ?, ?, NULL, NULL, NULL, ?)",
-            [int(line) - 1, int(line), reason, csv_line],
-        )

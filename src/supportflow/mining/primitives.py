@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from supportflow.eventlog.sql import literal
 from supportflow.mining.engine import DuckDBEngine
 
 # Bit layout of the packed event (a signed 128-bit integer; the sign bit stays clear).
@@ -57,15 +58,11 @@ class Dictionaries:
         return (self.resources if kind == "resource" else self.teams)[code - 1]
 
 
-def _sql_str(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _create_enum(engine: DuckDBEngine, name: str, values: list[str]) -> None:
     engine.execute(f"drop_{name}", f"DROP TYPE IF EXISTS {name}")
     engine.execute(
         f"create_{name}",
-        f"CREATE TYPE {name} AS ENUM (" + ", ".join(_sql_str(v) for v in values) + ")",
+        f"CREATE TYPE {name} AS ENUM (" + ", ".join(literal(v) for v in values) + ")",
     )
 
 
