@@ -117,3 +117,33 @@ def test_heatmap_in_display_zone(tmp_path: Path) -> None:
     assert rome["arrivals"][0][0] == 1
     assert rome["timezone"] == "Europe/Rome"
     assert rome["median_wait_s"][0][0] == 5400.0
+
+
+def test_one_event_log_has_no_arcs_and_zero_durations(tmp_path: Path) -> None:
+    path = tmp_path / "log.csv"
+    path.write_text("case,activity,time\nT1,A,2024-01-01 09:00\n", encoding="utf-8")
+    doc = diagnose(load_event_log(path)).to_dict()
+    assert doc["dfg"] == [] and doc["bottlenecks"] == []
+    assert doc["case_duration_s"] == {
+        "mean": 0.0,
+        "median": 0.0,
+        "p90": 0.0,
+        "min": 0.0,
+        "max": 0.0,
+    }
+    assert doc["start_activities"] == doc["end_activities"] == {"A": 1}
+    assert doc["heatmaps"]["median_wait_s"] == [[None] * 24 for _ in range(7)]
+
+
+def test_handler_columns_that_are_always_empty(tmp_path: Path) -> None:
+    # Mapped but empty: the figures are zero (nothing was handed over), not missing.
+    doc = run(tmp_path, "T1,A,2024-01-01T09:00:00Z,,\nT1,A,2024-01-01T10:00:00Z,,\n")
+    assert doc["pingpong"] == {"activity_cases": 0, "team_cases": 0, "resource_cases": 0}
+    assert doc["rework"]["self_loops"] == {
+        "repeat": 0,
+        "redo": 0,
+        "repeat_cases": 0,
+        "redo_cases": 0,
+    }
+    assert doc["handover"] == {"resources": [], "teams": []}
+    assert doc["workload"] == {"resources": [], "teams": []}
