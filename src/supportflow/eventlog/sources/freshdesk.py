@@ -58,9 +58,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from supportflow.eventlog.errors import UnsupportedFormatError
 from supportflow.eventlog.sources.batches import BatchBuilder
-from supportflow.eventlog.sources.json_values import as_text, iter_json_values
+from supportflow.eventlog.sources.json_values import as_text, iter_json_values, records_in
 from supportflow.eventlog.sources.zendesk import Row
 
 STATUS_LABELS = {2: "Open", 3: "Pending", 4: "Resolved", 5: "Closed"}
@@ -108,21 +107,13 @@ def read_freshdesk_batches(path: Path) -> Iterator[Any]:
 
 def _activity_records(value: Any, *, path: Path, line: int) -> Iterator[dict[str, Any]]:
     """The activity records in one top-level JSON value: an export, one record or an array."""
-    if isinstance(value, list):
-        for item in value:
-            yield from _activity_records(item, path=path, line=line)
-        return
-    if isinstance(value, dict) and isinstance(value.get("activities_data"), list):
-        for item in value["activities_data"]:
-            yield from _activity_records(item, path=path, line=line)
-        return
-    if isinstance(value, dict) and ("activity" in value or "performed_at" in value):
-        yield value
-        return
-    found = f"an object with keys {sorted(value)[:8]}" if isinstance(value, dict) else repr(value)
-    raise UnsupportedFormatError(
-        f"{path}: line {line} is not a Freshdesk activities export nor an activity record "
-        f"(expected 'activities_data' or 'activity'); found {found[:120]}"
+    return records_in(
+        value,
+        container="activities_data",
+        is_record=lambda record: "activity" in record or "performed_at" in record,
+        path=path,
+        line=line,
+        expected="a Freshdesk activities export nor an activity record (expected 'activities_data' or 'activity')",
     )
 
 

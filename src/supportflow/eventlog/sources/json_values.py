@@ -11,7 +11,7 @@ import gzip
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -130,3 +130,47 @@ def _json_documents(path: Path) -> Iterator[tuple[int, Any]]:
 def _skip_whitespace(text: str, position: int) -> int:
     match = _WHITESPACE.match(text, position)
     return position if match is None else match.end()
+
+
+def records_in(
+    value: Any,
+    *,
+    container: str,
+    is_record: Callable[[dict[str, Any]], bool],
+    path: Path,
+    line: int,
+    expected: str,
+) -> Iterator[dict[str, Any]]:
+    """The records in one top-level JSON value: a page holding them under ``container``, one
+    record (``is_record``), or an array of either.
+
+    Raises:
+        UnsupportedFormatError: the value is none of these; the message says ``expected``.
+    """
+    if isinstance(value, list):
+        for item in value:
+            yield from records_in(
+                item,
+                container=container,
+                is_record=is_record,
+                path=path,
+                line=line,
+                expected=expected,
+            )
+        return
+    if isinstance(value, dict) and isinstance(value.get(container), list):
+        for item in value[container]:
+            yield from records_in(
+                item,
+                container=container,
+                is_record=is_record,
+                path=path,
+                line=line,
+                expected=expected,
+            )
+        return
+    if isinstance(value, dict) and is_record(value):
+        yield value
+        return
+    found = f"an object with keys {sorted(value)[:8]}" if isinstance(value, dict) else repr(value)
+    raise UnsupportedFormatError(f"{path}: line {line} is not {expected}; found {found[:120]}")

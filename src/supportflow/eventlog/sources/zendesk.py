@@ -63,9 +63,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from supportflow.eventlog.errors import UnsupportedFormatError
 from supportflow.eventlog.sources.batches import BatchBuilder
-from supportflow.eventlog.sources.json_values import as_text, iter_json_values
+from supportflow.eventlog.sources.json_values import as_text, iter_json_values, records_in
 
 Row = dict[str, str | None]
 
@@ -107,21 +106,13 @@ def read_zendesk_batches(path: Path) -> Iterator[Any]:
 
 def _ticket_events(value: Any, *, path: Path, line: int) -> Iterator[dict[str, Any]]:
     """The ticket events in one top-level JSON value: a page, a single event or an array."""
-    if isinstance(value, list):
-        for item in value:
-            yield from _ticket_events(item, path=path, line=line)
-        return
-    if isinstance(value, dict) and isinstance(value.get("ticket_events"), list):
-        for item in value["ticket_events"]:
-            yield from _ticket_events(item, path=path, line=line)
-        return
-    if isinstance(value, dict) and ("child_events" in value or "ticket_id" in value):
-        yield value
-        return
-    found = f"an object with keys {sorted(value)[:8]}" if isinstance(value, dict) else repr(value)
-    raise UnsupportedFormatError(
-        f"{path}: line {line} is not a Zendesk ticket event nor an incremental export page "
-        f"(expected 'ticket_events' or 'child_events'); found {found[:120]}"
+    return records_in(
+        value,
+        container="ticket_events",
+        is_record=lambda record: "child_events" in record or "ticket_id" in record,
+        path=path,
+        line=line,
+        expected="a Zendesk ticket event nor an incremental export page (expected 'ticket_events' or 'child_events')",
     )
 
 
