@@ -10,6 +10,7 @@ are not dropped silently: they are counted, given a reason, and written to a rej
 from __future__ import annotations
 
 import codecs
+import gzip
 import os
 import tempfile
 from dataclasses import dataclass
@@ -249,7 +250,9 @@ def _insert_batches(con: duckdb.DuckDBPyConnection, batches: Any) -> None:
 def _transcode_to_utf8(source: Path, encoding: str) -> Path:
     target = Path(tempfile.mkdtemp(prefix="supportflow-")) / (source.stem + ".utf8.csv")
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
-    opener = __import__("gzip").open if source.read_bytes()[:2] == b"\x1f\x8b" else open
+    with source.open("rb") as raw_head:
+        gzipped = raw_head.read(2) == b"\x1f\x8b"
+    opener = gzip.open if gzipped else open
     offset = 0
     with opener(source, "rb") as raw, target.open("w", encoding="utf-8", newline="") as out:
         while chunk := raw.read(1 << 20):

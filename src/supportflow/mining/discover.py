@@ -9,11 +9,9 @@ from the primitive tables in :mod:`.primitives`.
 
 from __future__ import annotations
 
-from supportflow.mining.engine import DuckDBEngine
+from supportflow.mining.engine import US, DuckDBEngine
 from supportflow.mining.primitives import Dictionaries
 from supportflow.mining.results import DirectlyFollows, DurationStats, Variant
-
-US = 1_000_000.0
 
 
 def discover_dfg(engine: DuckDBEngine, names: Dictionaries) -> list[DirectlyFollows]:

@@ -14,6 +14,9 @@ from typing import Any
 
 import duckdb
 
+US = 1_000_000
+"""Microseconds per second: timestamps and waits are stored in µs, reported in seconds."""
+
 
 class MiningError(Exception):
     """A mining query failed; the message names the query."""

@@ -12,11 +12,10 @@ variant and weighted by its cases; handler-based ones need each case's own handl
 
 from __future__ import annotations
 
-from supportflow.mining.engine import DuckDBEngine
+from supportflow.mining.engine import US, DuckDBEngine
 from supportflow.mining.primitives import Dictionaries
 from supportflow.mining.results import PingPong, Rework, SelfLoops
 
-US = 1_000_000.0
 _HAS_SELF_LOOP = "coalesce(list_bool_or(list_transform(range(1, len(acts)), lambda i: acts[i] = acts[i + 1])), false)"
 _HAS_REPEAT = "len(list_distinct(acts)) < len(acts)"
 

@@ -11,11 +11,10 @@ is the sum of its waits, the shares of all transitions add up to all case time.
 
 from __future__ import annotations
 
-from supportflow.mining.engine import DuckDBEngine
+from supportflow.mining.engine import US, DuckDBEngine
 from supportflow.mining.results import Bottleneck, DirectlyFollows, Heatmaps
 
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
-US = 1_000_000
 
 
 def _hour_of_week_sql(column: str, timezone: str) -> tuple[str, str]:
