@@ -176,3 +176,12 @@ def test_gzipped_csv(tmp_path: Path) -> None:
     log = load_event_log(path)
     assert log.report.source_format == "csv.gz"
     assert log.report.events == 1
+
+
+def test_gzipped_legacy_encoding(tmp_path: Path) -> None:
+    path = tmp_path / "log.csv.gz"
+    with gzip.open(path, "wb") as handle:
+        handle.write("case,activity,time\nT1,Café,2024-01-01 09:00\n".encode("cp1252"))
+    log = load_event_log(path)
+    assert log.report.encoding == "cp1252"
+    assert log.con.execute("SELECT activity FROM events").fetchall() == [("Café",)]
