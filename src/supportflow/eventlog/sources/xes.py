@@ -8,6 +8,7 @@ sits whole in memory. Trace attributes become ``case:<key>`` columns, as pm4py n
 
 from __future__ import annotations
 
+import functools
 import gzip
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,8 +32,30 @@ def _open(path: Path) -> IO[bytes]:
     return cast(IO[bytes], gzip.open(path, "rb") if magic == b"\x1f\x8b" else path.open("rb"))
 
 
+@functools.cache
+def _is_attribute(tag: str) -> bool:
+    return _local(tag) in _ATTRIBUTE_TAGS
+
+
+def _attributes(element: Any, prefix: str = "") -> dict[str, str | None]:
+    """The key/value attributes directly under ``element`` (nested attribute lists are not
+    flattened)."""
+    found: dict[str, str | None] = {}
+    for child in element:
+        tag = child.tag
+        if isinstance(tag, str) and _is_attribute(tag):
+            key = child.get("key")
+            if key is not None:
+                found[prefix + key] = child.get("value")
+    return found
+
+
 def read_xes_batches(path: Path) -> Iterator[Any]:
     """Yield record batches of the events in the XES file at ``path`` (plain or gzipped).
+
+    Only the ends of ``<event>`` and ``<trace>`` elements reach Python; an event's attributes are
+    read from its children, a trace's from the attribute children that precede its first event
+    (XES puts them first).
 
     Raises:
         UnsupportedFormatError: the XML is malformed (with the line) or is not an XES log.
@@ -40,40 +63,31 @@ def read_xes_batches(path: Path) -> Iterator[Any]:
     builder = BatchBuilder()
     with _open(path) as stream:
         context = etree.iterparse(
-            stream, events=("start", "end"), huge_tree=True, resolve_entities=False, no_network=True
+            stream,
+            events=("start", "end"),
+            tag=("{*}log", "{*}trace", "{*}event"),
+            huge_tree=True,
+            resolve_entities=False,
+            no_network=True,
         )
-        trace_attrs: dict[str, str | None] = {}
-        event_attrs: dict[str, str | None] | None = None
-        depth_in_event = 0
+        trace_attrs: dict[str, str | None] | None = None
         saw_log = False
         try:
             for action, element in context:
                 tag = _local(element.tag)
                 if action == "start":
-                    if tag == "log":
-                        saw_log = True
-                    elif tag == "trace":
-                        trace_attrs = {}
-                    elif tag == "event":
-                        event_attrs = {}
-                    elif event_attrs is not None and tag in _ATTRIBUTE_TAGS:
-                        depth_in_event += 1
+                    saw_log = saw_log or tag == "log"
                     continue
-                if tag == "event" and event_attrs is not None:
-                    builder.add({**trace_attrs, **event_attrs})
-                    event_attrs = None
+                if tag == "event":
+                    trace = element.getparent()
+                    if trace_attrs is None:
+                        trace_attrs = _attributes(trace, "case:") if trace is not None else {}
+                    builder.add({**trace_attrs, **_attributes(element)})
                     element.clear()
                     if builder.full():
                         yield from builder.flush()
-                elif tag in _ATTRIBUTE_TAGS:
-                    key = element.get("key")
-                    if event_attrs is not None:
-                        depth_in_event -= 1
-                        if key is not None and depth_in_event == 0:
-                            event_attrs[key] = element.get("value")
-                    elif key is not None and _local(element.getparent().tag) == "trace":
-                        trace_attrs[f"case:{key}"] = element.get("value")
                 elif tag == "trace":
+                    trace_attrs = None
                     element.clear()
                     parent = element.getparent()
                     if parent is not None:
