@@ -193,6 +193,9 @@ def diagnose_command(
     language: Annotated[str | None, typer.Option(help="Column holding the language.")] = None,
     priority: Annotated[str | None, typer.Option(help="Column holding the priority.")] = None,
     region: Annotated[str | None, typer.Option(help="Column holding the region.")] = None,
+    lifecycle: Annotated[
+        str | None, typer.Option(help="Column holding the lifecycle (start/complete).")
+    ] = None,
     encoding: Annotated[
         str | None, typer.Option(help="Text encoding of a CSV (detected if omitted).")
     ] = None,
@@ -228,6 +231,7 @@ def diagnose_command(
         language=language,
         priority=priority,
         region=region,
+        lifecycle=lifecycle,
     )
     if html is None and json_out is None:
         _fail("nothing to write: pass --html FILE and/or --json FILE")
