@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from supportflow.eventlog import ColumnMapping, load_event_log
+from supportflow.eventlog import ColumnMapping, EventLogError, load_event_log
 from supportflow.eventlog.errors import (
     BinaryFileError,
     EmptyFileError,
@@ -185,3 +185,71 @@ def test_gzipped_legacy_encoding(tmp_path: Path) -> None:
     log = load_event_log(path)
     assert log.report.encoding == "cp1252"
     assert log.con.execute("SELECT activity FROM events").fetchall() == [("Café",)]
+
+
+def test_value_without_offset_does_not_inherit_the_previous_rows(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "case,activity,time\nc1,A,2024/03/01 10:00:00 +01:00\nc2,A,2024/03/01 10:00:00\n",
+    )
+    log = load_event_log(path)
+    assert log.con.execute("SELECT ts FROM events ORDER BY seq").fetchall() == [
+        (1709283600000000,),  # 09:00Z
+        (1709287200000000,),  # 10:00 read in UTC, not at +01:00
+    ]
+
+
+def test_trailing_z_means_utc_whatever_the_timezone(tmp_path: Path) -> None:
+    path = write(tmp_path, "case,activity,time\nc1,A,13/03/2024 10:00:00Z\n")
+    log = load_event_log(path, timezone="Europe/Rome")
+    assert log.con.execute("SELECT ts FROM events").fetchall() == [(1710324000000000,)]
+
+
+def test_epochs_mixing_seconds_and_milliseconds(tmp_path: Path) -> None:
+    path = write(tmp_path, "case,activity,time\nc1,A,1700000000\nc1,B,1700003600000\n")
+    log = load_event_log(path)
+    assert log.con.execute("SELECT ts FROM events ORDER BY seq").fetchall() == [
+        (1700000000000000,),
+        (1700003600000000,),
+    ]
+
+
+def test_timestamp_out_of_range_is_rejected(tmp_path: Path) -> None:
+    path = write(tmp_path, "case,activity,time\nc1,A,2024-01-01 09:00\nc1,B,2401-01-01 09:00\n")
+    rejects = tmp_path / "rejects.csv"
+    log = load_event_log(path, rejects_path=rejects)
+    assert log.report.reject_reasons == {"timestamp out of range (before 1900 or after 2199)": 1}
+    assert "2401-01-01 09:00" in rejects.read_text(encoding="utf-8")
+
+
+def test_unknown_time_zone(tmp_path: Path) -> None:
+    path = write(tmp_path, "case,activity,time\nc1,A,2024-01-01 09:00\n")
+    with pytest.raises(EventLogError, match="unknown time zone 'Mars/Olympus'"):
+        load_event_log(path, timezone="Mars/Olympus")
+
+
+def test_gzip_without_gz_name_and_utf16_big_endian(tmp_path: Path) -> None:
+    zipped = tmp_path / "log.csv"
+    zipped.write_bytes(gzip.compress(b"case,activity,time\nT1,A,2024-01-01 09:00\n"))
+    assert load_event_log(zipped).report.events == 1
+    big_endian = tmp_path / "be.csv"
+    big_endian.write_bytes(
+        "\ufeffcase,activity,time\nT1,Zurück,2024-01-01 09:00\n".encode("utf-16-be")
+    )
+    log = load_event_log(big_endian)
+    assert log.con.execute("SELECT activity FROM events").fetchall() == [("Zurück",)]
+
+
+def test_start_and_complete_events_count_each_instance_once(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "case,activity,time,lifecycle\n"
+        "T1,Triage,2024-01-01 09:00,start\nT1,Triage,2024-01-01 09:10,complete\n"
+        "T1,Resolve,2024-01-01 10:00,start\nT1,Resolve,2024-01-01 10:30,complete\n",
+    )
+    log = load_event_log(path)
+    assert log.con.execute("SELECT activity FROM events ORDER BY seq").fetchall() == [
+        ("Triage",),
+        ("Resolve",),
+    ]
+    assert log.report.notes[-1].startswith("2 events with a lifecycle other than 'complete'")

@@ -16,6 +16,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 
@@ -41,6 +42,8 @@ _SAMPLE_ROWS = 5000
 # DuckDB's own budget; the process peaks a few hundred MB above it. Beyond it, DuckDB spills to
 # a temporary directory, which is how logs larger than memory complete.
 DEFAULT_MEMORY_LIMIT = "1GB"
+_EARLIEST_US = -2_208_988_800_000_000  # 1900-01-01T00:00Z
+_LATEST_US = 7_258_118_400_000_000  # 2200-01-01T00:00Z
 
 
 @dataclass
@@ -105,6 +108,12 @@ def load_event_log(
     if not source.is_file():
         raise EventLogError(f"{source}: no such file")
     chosen_preset = get_preset(preset) if preset else None
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise EventLogError(
+            f"unknown time zone {timezone!r}; use an IANA name such as UTC or Europe/Rome"
+        ) from exc
     con = con or connect()
     con.execute(f"SET TimeZone = {literal(timezone)}")
     head, gzipped = read_head(source)
@@ -117,7 +126,15 @@ def load_event_log(
         timestamp_format="",
     )
     malformed = _register_source(
-        con, source, source_format, head, encoding, delimiter, chosen_preset, report
+        con,
+        source,
+        source_format,
+        head,
+        encoding,
+        delimiter,
+        chosen_preset,
+        report,
+        gzipped=gzipped,
     )
     # DESCRIBE makes DuckDB sniff a CSV again, so it is asked once.
     schema = con.execute("DESCRIBE SELECT * FROM src").fetchall()
@@ -153,6 +170,8 @@ def load_event_log(
         keep_attributes,
         zone_is_utc=timezone.upper() in ("UTC", "ETC/UTC", "Z"),
     )
+    if resolved.lifecycle is not None:
+        _keep_completions(con, report)
     collect_rejects(con, malformed_possible=malformed, report=report, rejects_path=rejects_path)
     report.events = int(scalar(con, "SELECT count(*) FROM events"))
     if report.events == 0:
@@ -172,6 +191,8 @@ def _register_source(
     delimiter: str | None,
     preset: Preset | None,
     report: IngestReport,
+    *,
+    gzipped: bool,
 ) -> bool:
     """Create the view ``src`` over the source; return whether CSV line errors may be stored."""
     path_sql = literal(str(source))
@@ -198,7 +219,9 @@ def _register_source(
     report.encoding = detected
     csv_path = source
     if detected not in _DUCKDB_ENCODINGS:
-        csv_path = _transcode_to_utf8(source, detected)
+        # Python's BOM-aware "utf-16" reads big-endian files too.
+        csv_path = _transcode_to_utf8(source, "utf-16" if detected == "utf-16-be" else detected)
+        gzipped = False
         report.notes.append(
             f"decoded from {detected} to UTF-8"
             + ("" if encoding else " (detected; override with --encoding)")
@@ -210,6 +233,8 @@ def _register_source(
         f"encoding={literal(_DUCKDB_ENCODINGS.get(detected, 'utf-8'))}",
         "sample_size=20480",
     ]
+    if gzipped:  # told explicitly: the file's name need not end in .gz
+        options.append("compression='gzip'")
     if delimiter is not None:
         options.append(f"delim={literal(delimiter)}")
     try:
@@ -333,7 +358,7 @@ def _stage(
     select = [
         f"{_clean(mapping.case_id, null_tokens)} AS case_id",
         f"{_clean(mapping.activity, null_tokens)} AS activity",
-        f"{parse_sql(identifier(ts_column), ts_format, types[ts_column], zone_is_utc=zone_is_utc)} AS ts",
+        f"{parse_sql(identifier(ts_column), ts_format, types[ts_column], zone_is_utc=zone_is_utc)} AS ts_parsed",
         f"{identifier(ts_column)} AS ts_raw",
     ]
     optional = mapping.as_dict()
@@ -347,12 +372,41 @@ def _stage(
             if column not in used:
                 select.append(f"{identifier(column)} AS {identifier('attr:' + column)}")
     inner = ", ".join(select)
+    # An instant outside 1900-2199 is a misread value (a wrong epoch unit, a typo), not a
+    # ticket event: it is rejected rather than allowed to stretch every duration.
+    in_range = f"ts_parsed BETWEEN {_EARLIEST_US} AND {_LATEST_US}"
     con.execute(
-        "CREATE OR REPLACE TABLE staged AS SELECT * EXCLUDE (ts_raw), "
-        f"CASE WHEN ts IS NULL THEN {_clean('ts_raw', null_tokens)} END AS ts_text "
+        "CREATE OR REPLACE TABLE staged AS SELECT * EXCLUDE (ts_raw, ts_parsed), "
+        f"CASE WHEN {in_range} THEN ts_parsed END AS ts, "
+        f"CASE WHEN ts_parsed IS NOT NULL AND NOT ({in_range}) THEN true END AS ts_out_of_range, "
+        f"CASE WHEN ts_parsed IS NULL OR NOT ({in_range}) "
+        f"THEN {_clean('ts_raw', null_tokens)} END AS ts_text "
         f"FROM (SELECT {inner} FROM src)"
     )
-    con.execute(
-        "CREATE OR REPLACE VIEW events AS SELECT * EXCLUDE (ts_text), rowid AS seq FROM staged "
-        "WHERE case_id IS NOT NULL AND activity IS NOT NULL AND ts IS NOT NULL"
+    _create_events_view(con, only_completions=False)
+
+
+def _create_events_view(con: duckdb.DuckDBPyConnection, *, only_completions: bool) -> None:
+    completions = (
+        " AND (lifecycle IS NULL OR lower(lifecycle) = 'complete')" if only_completions else ""
     )
+    con.execute(
+        "CREATE OR REPLACE VIEW events AS SELECT * EXCLUDE (ts_text, ts_out_of_range), "
+        "rowid AS seq FROM staged "
+        "WHERE case_id IS NOT NULL AND activity IS NOT NULL AND ts IS NOT NULL" + completions
+    )
+
+
+def _keep_completions(con: duckdb.DuckDBPyConnection, report: IngestReport) -> None:
+    """With start and complete events in the log, read each activity instance once: at its
+    completion. The events set aside are counted in a note, not dropped silently."""
+    complete, other = con.execute(
+        "SELECT count(*) FILTER (lower(lifecycle) = 'complete'), "
+        "count(*) FILTER (lower(lifecycle) != 'complete') FROM staged"
+    ).fetchall()[0]
+    if complete and other:
+        _create_events_view(con, only_completions=True)
+        report.notes.append(
+            f"{other:,} events with a lifecycle other than 'complete' (such as 'start') were set "
+            "aside: each activity instance is counted once, when it completes"
+        )

@@ -34,6 +34,7 @@ def collect_rejects(
                CASE WHEN case_id IS NULL THEN 'empty case id'
                     WHEN activity IS NULL THEN 'empty activity'
                     WHEN ts_text IS NULL THEN 'empty timestamp'
+                    WHEN ts_out_of_range THEN 'timestamp out of range (before 1900 or after 2199)'
                     ELSE 'unparseable timestamp' END AS reason,
                case_id, activity, ts_text AS timestamp, NULL::VARCHAR AS raw_line
         FROM staged

@@ -110,8 +110,10 @@ def detect_encoding(path: Path, head: bytes, requested: str | None) -> str:
                     "check --encoding"
                 ) from exc
         return codec.name
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "utf-16"
+    if head.startswith(b"\xff\xfe"):
+        return "utf-16"  # little-endian, which DuckDB decodes itself
+    if head.startswith(b"\xfe\xff"):
+        return "utf-16-be"
     try:
         head.decode("utf-8")
         return "utf-8"

@@ -77,7 +77,9 @@ def _time_formats(time_samples: Sequence[str]) -> tuple[list[str], bool]:
             fmt += " %p" if match["ampm"].startswith(" ") else "%p"
         if match["tz"]:
             has_offset = True
-            fmt += " %z" if match["tz"].startswith(" ") else "%z"
+            space = " " if match["tz"].startswith(" ") else ""
+            # DuckDB's %z does not read "Z": it is matched as a letter and means UTC.
+            fmt += space + ("Z" if match["tz"].strip() == "Z" else "%z")
         if fmt not in found:
             found.append(fmt)
     # A value with fractional seconds may sit beside ones without: try the longer form first.
@@ -225,18 +227,41 @@ def parse_sql(column_sql: str, fmt: TimestampFormat, source_type: str, *, zone_i
     text = column_sql if kind == "VARCHAR" else f"CAST({column_sql} AS VARCHAR)"
     if fmt.kind == "iso":
         return f"epoch_us(TRY_CAST(trim({text}) AS TIMESTAMPTZ))"
-    if fmt.kind == "epoch_s":
-        return f"CAST(round(TRY_CAST(trim({text}) AS DOUBLE) * 1000000) AS BIGINT)"
-    if fmt.kind == "epoch_ms":
-        return f"CAST(round(TRY_CAST(trim({text}) AS DOUBLE) * 1000) AS BIGINT)"
-    quoted = ["'" + f.replace("'", "''") + "'" for f in fmt.formats]
-    formats = quoted[0] if len(quoted) == 1 else "[" + ", ".join(quoted) + "]"
+    if fmt.kind in ("epoch_s", "epoch_ms"):
+        # The unit is read per value (12 digits or more: milliseconds), so an export that
+        # mixes the two cannot put an event in the year 55840.
+        number = f"TRY_CAST(trim({text}) AS DOUBLE)"
+        return (
+            f"CAST(round(CASE WHEN length(split_part(trim({text}), '.', 1)) >= 12 "
+            f"THEN {number} * 1000 ELSE {number} * 1000000 END) AS BIGINT)"
+        )
+
+    def group(formats: list[str], value: str) -> str | None:
+        if not formats:
+            return None
+        quoted = ["'" + f.replace("'", "''") + "'" for f in formats]
+        listed = quoted[0] if len(quoted) == 1 else "[" + ", ".join(quoted) + "]"
+        return f"try_strptime({value}, {listed})"
+
+    # Formats with an offset, with a literal Z (UTC) and without either are tried separately:
+    # in one list DuckDB lets a value without an offset inherit the previous row's.
+    with_offset = [f for f in fmt.formats if "%z" in f]
+    zulu = [f for f in fmt.formats if "%z" not in f and f.endswith("Z")]
+    naive = [f for f in fmt.formats if "%z" not in f and not f.endswith("Z")]
 
     def parsed(value: str) -> str:
-        instant = f"try_strptime({value}, {formats})"
-        if not fmt.has_offset and not zone_is_utc:
-            instant = f"CAST({instant} AS TIMESTAMPTZ)"
-        return f"epoch_us({instant})"
+        tries = []
+        if (offset_sql := group(with_offset, value)) is not None:
+            tries.append(f"epoch_us({offset_sql})")
+        if (zulu_sql := group(zulu, value)) is not None:
+            tries.append(f"epoch_us({zulu_sql})")  # a naive TIMESTAMP's epoch is read as UTC
+        if (naive_sql := group(naive, value)) is not None:
+            tries.append(
+                f"epoch_us({naive_sql})"
+                if zone_is_utc
+                else f"epoch_us(CAST({naive_sql} AS TIMESTAMPTZ))"
+            )
+        return tries[0] if len(tries) == 1 else "coalesce(" + ", ".join(tries) + ")"
 
     # Most values need no trimming; the trimmed retry runs only for those that failed.
     return f"coalesce({parsed(text)}, {parsed(f'trim({text})')})"
