@@ -89,7 +89,29 @@ def _print_mapping(report: IngestReport) -> None:
 def _default_rejects(log_path: Path, outputs: list[Path | None]) -> Path:
     anchor = next((p for p in outputs if p is not None), None)
     folder = anchor.parent if anchor is not None else Path.cwd()
-    return folder / f"{log_path.name.split('.')[0]}.rejects.csv"
+    name = log_path.name.removesuffix(".gz")
+    return folder / f"{Path(name).stem}.rejects.csv"
+
+
+def _check_targets(log_path: Path, targets: list[Path | None]) -> None:
+    """Refuse an output that is the input, or two outputs that are one file."""
+    seen: set[Path] = {log_path.resolve()}
+    for target in targets:
+        if target is None:
+            continue
+        resolved = target.resolve()
+        if resolved in seen:
+            what = "the input log" if resolved == log_path.resolve() else "another output"
+            raise UsageError(f"{target} is {what}; choose another file")
+        seen.add(resolved)
+
+
+def _write_text(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
 def run_diagnosis(
@@ -116,7 +138,9 @@ def run_diagnosis(
     if lang not in ("en", "zh"):
         raise UsageError(f"--lang must be en or zh, not {lang!r}")
     rejects_path = rejects or _default_rejects(log_path, [json_out, html])
-    for target in (html, json_out, rejects_path):
+    _check_targets(log_path, [html, json_out, rejects_path])
+    # The rejects file is checked when it is written: only a log with rejects needs it.
+    for target in (html, json_out):
         _check_writable(target, overwrite=overwrite)
     started = time.perf_counter()
     with Progress(
@@ -137,19 +161,18 @@ def run_diagnosis(
             date_order=date_order,
             delimiter=delimiter,
             rejects_path=rejects_path,
+            replace_rejects=overwrite,
         )
         progress.update(task, advance=1, description="mining")
         diagnosis = diagnose(log)
         doc = build_document(diagnosis, log.report)
         progress.update(task, advance=1, description="writing")
         if json_out is not None:
-            json_out.parent.mkdir(parents=True, exist_ok=True)
-            json_out.write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
+            _write_text(json_out, json.dumps(doc, ensure_ascii=False, indent=1))
         if html is not None:
             from supportflow.report.html import render_report
 
-            html.parent.mkdir(parents=True, exist_ok=True)
-            html.write_text(render_report(doc, lang=lang), encoding="utf-8")
+            _write_text(html, render_report(doc, lang=lang))
         progress.update(task, advance=1)
     if not quiet:
         _print_mapping(log.report)

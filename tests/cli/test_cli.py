@@ -148,3 +148,51 @@ def test_unknown_preset_lists_the_known_ones(helpdesk_csv: Path, tmp_path: Path)
         "error: unknown preset 'salesforce'; presets: disco, freshdesk, pm4py, servicenow, "
         "xes, zendesk"
     )
+
+
+def test_an_output_that_is_the_input_is_refused(tmp_path: Path) -> None:
+    log = tmp_path / "tickets.rejects.csv"
+    log.write_text("case,activity,time\nT1,A,2024-01-01 09:00\nT1,B,soon\n", encoding="utf-8")
+    before = log.read_bytes()
+    result = supportflow(
+        "diagnose",
+        str(log),
+        "--json",
+        str(tmp_path / "o.json"),
+        "--rejects",
+        str(log),
+        "--overwrite",
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"error: {log} is the input log; choose another file"
+    assert log.read_bytes() == before
+
+
+def test_unwritable_output_is_a_one_line_error(tmp_path: Path, helpdesk_csv: Path) -> None:
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    result = supportflow("diagnose", str(helpdesk_csv), "--json", str(folder), "--overwrite")
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"error: cannot write {folder}: Is a directory"
+
+
+def test_default_rejects_name_keeps_the_whole_stem(tmp_path: Path) -> None:
+    for name in ("tickets.csv", "tickets.v2.csv"):
+        (tmp_path / name).write_text(
+            "case,activity,time\nT1,A,2024-01-01 09:00\nT1,B,soon\n", encoding="utf-8"
+        )
+        result = supportflow(
+            "diagnose", str(tmp_path / name), "--json", str(tmp_path / f"{name}.json")
+        )
+        assert result.returncode == 0, result.stderr
+    assert (tmp_path / "tickets.rejects.csv").exists()
+    assert (tmp_path / "tickets.v2.rejects.csv").exists()
+
+
+def test_a_stale_rejects_file_does_not_block_a_clean_log(tmp_path: Path) -> None:
+    log = tmp_path / "tickets.csv"
+    log.write_text("case,activity,time\nT1,A,2024-01-01 09:00\n", encoding="utf-8")
+    (tmp_path / "tickets.rejects.csv").write_text("old", encoding="utf-8")
+    result = supportflow("diagnose", str(log), "--json", str(tmp_path / "o.json"))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "tickets.rejects.csv").read_text(encoding="utf-8") == "old"

@@ -87,6 +87,7 @@ def load_event_log(
     delimiter: str | None = None,
     rejects_path: str | Path | None = None,
     keep_attributes: bool = False,
+    replace_rejects: bool = True,
     con: duckdb.DuckDBPyConnection | None = None,
 ) -> EventLog:
     """Read the export at ``path`` into the canonical event log.
@@ -98,6 +99,7 @@ def load_event_log(
         timezone: the IANA zone naive timestamps are read in (offsets always win).
         date_order: ``dmy`` or ``mdy`` for numeric dates the data cannot decide itself.
         rejects_path: where to write rejected rows (CSV); only written when some were rejected.
+        replace_rejects: whether an existing file at ``rejects_path`` may be replaced.
         keep_attributes: keep every other source column as it came (as ``attributes`` columns).
 
     Raises:
@@ -172,7 +174,13 @@ def load_event_log(
     )
     if resolved.lifecycle is not None:
         _keep_completions(con, report)
-    collect_rejects(con, malformed_possible=malformed, report=report, rejects_path=rejects_path)
+    collect_rejects(
+        con,
+        malformed_possible=malformed,
+        report=report,
+        rejects_path=rejects_path,
+        replace_existing=replace_rejects,
+    )
     report.events = int(scalar(con, "SELECT count(*) FROM events"))
     if report.events == 0:
         raise EmptyFileError(

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 
+from supportflow.eventlog.errors import EventLogError
 from supportflow.eventlog.schema import IngestReport
 from supportflow.eventlog.sql import literal, scalar
 
@@ -23,6 +24,7 @@ def collect_rejects(
     malformed_possible: bool,
     report: IngestReport,
     rejects_path: str | Path | None,
+    replace_existing: bool = True,
 ) -> None:
     """Count the staged rows that cannot be events (and CSV lines DuckDB could not split), give
     each a reason, record the counts in ``report`` and write them to ``rejects_path``."""
@@ -51,11 +53,16 @@ def collect_rejects(
     report.rows_read += int(scalar(con, "SELECT count(*) FROM rejects WHERE raw_line IS NOT NULL"))
     if report.rejected_rows and rejects_path is not None:
         target = Path(rejects_path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        con.execute(
-            f"COPY (SELECT * FROM rejects ORDER BY coalesce(line - 1, row)) TO {literal(str(target))} "
-            "(HEADER, DELIMITER ',')"
-        )
+        if target.exists() and not replace_existing:
+            raise EventLogError(f"{target} already exists; pass --overwrite to replace it")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            con.execute(
+                "COPY (SELECT * FROM rejects ORDER BY coalesce(line - 1, row)) "
+                f"TO {literal(str(target))} (HEADER, DELIMITER ',')"
+            )
+        except (OSError, duckdb.Error) as exc:
+            raise EventLogError(f"cannot write the rejects file {target}: {exc}") from exc
         report.rejects_path = str(target)
 
 
