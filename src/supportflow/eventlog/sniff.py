@@ -129,7 +129,7 @@ def detect_encoding(path: Path, head: bytes, requested: str | None) -> str:
 # Short samples cannot tell apart encodings that decode the same bytes; among those we prefer
 # the one our users most often have: Windows-1252 for Latin script, GB18030 (a superset of GBK)
 # for CJK. The choice is printed, and --encoding overrides it.
-_LATIN_SINGLE_BYTE = ("cp125", "latin", "iso8859", "mac")
+_LATIN_SINGLE_BYTE = ("cp125", "cp437", "cp775", "cp85", "cp86", "latin", "iso8859", "mac")
 _CJK = {"cp949", "euc_kr", "gb2312", "gbk", "gb18030", "big5", "big5hkscs", "johab", "hz"}
 
 
