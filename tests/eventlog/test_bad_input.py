@@ -252,4 +252,22 @@ def test_start_and_complete_events_count_each_instance_once(tmp_path: Path) -> N
         ("Triage",),
         ("Resolve",),
     ]
-    assert log.report.notes[-1].startswith("2 events with a lifecycle other than 'complete'")
+    assert log.report.notes[-1] == (
+        "events with a lifecycle other than 'complete' (such as 'start') set aside: 2; "
+        "each activity instance is counted once, when it completes"
+    )
+
+
+def test_repeated_local_hour_is_noted(tmp_path: Path) -> None:
+    # 02:30 happened twice in Rome on 2024-10-27; it is read as the second time (01:30Z).
+    path = write(
+        tmp_path, "case,activity,time\nT1,A,2024-10-27 02:30:00\nT1,B,2024-10-27 04:00:00\n"
+    )
+    log = load_event_log(path, timezone="Europe/Rome")
+    assert log.con.execute("SELECT ts FROM events ORDER BY seq LIMIT 1").fetchall() == [
+        (1729992600000000,)
+    ]
+    assert log.report.notes[-1] == (
+        "events with a local time that occurs twice in Europe/Rome (clocks going back): 1; "
+        "without an offset they were read as the second occurrence"
+    )

@@ -21,7 +21,14 @@ def sentences(tmp_path: Path, helpdesk_csv: Path) -> list[str]:
     )
     epochs = tmp_path / "epochs.csv"
     epochs.write_text("case,activity,time\nT1,A,1718031845\n", encoding="utf-8")
+    repeated = tmp_path / "repeated.csv"
+    repeated.write_text(
+        "case,activity,time,lifecycle\nT1,A,2024-10-27 02:30:00,start\n"
+        "T1,A,2024-10-27 02:40:00,complete\nT1,B,2401-01-01 04:00:00,complete\n",
+        encoding="utf-8",
+    )
     loads = [
+        load_event_log(repeated, timezone="Europe/Rome", rejects_path=tmp_path / "r2.csv"),
         load_event_log(helpdesk_csv, preset="pm4py"),
         load_event_log(FIXTURES / "servicenow_incidents.csv", preset="servicenow"),
         load_event_log(latin, rejects_path=tmp_path / "r.csv", timezone="Asia/Shanghai"),

@@ -162,6 +162,7 @@ def load_event_log(
     if not ts_format.has_offset and ts_format.kind in ("iso", "strptime", "native"):
         report.notes.append(f"timestamps without an offset were read as {timezone} local time")
 
+    zone_is_utc = timezone.upper() in ("UTC", "ETC/UTC", "Z")
     _stage(
         con,
         resolved,
@@ -170,10 +171,12 @@ def load_event_log(
         ts_format,
         null_tokens,
         keep_attributes,
-        zone_is_utc=timezone.upper() in ("UTC", "ETC/UTC", "Z"),
+        zone_is_utc=zone_is_utc,
     )
     if resolved.lifecycle is not None:
         _keep_completions(con, report)
+    if not zone_is_utc and not ts_format.has_offset:
+        _note_repeated_hour(con, report, timezone)
     collect_rejects(
         con,
         malformed_possible=malformed,
@@ -405,6 +408,22 @@ def _create_events_view(con: duckdb.DuckDBPyConnection, *, only_completions: boo
     )
 
 
+def _note_repeated_hour(con: duckdb.DuckDBPyConnection, report: IngestReport, zone: str) -> None:
+    """Count local times that happen twice (the hour repeated when clocks go back): without an
+    offset they cannot be told apart, and DuckDB reads them as the later one."""
+    local = "CAST(make_timestamptz({}) AS TIMESTAMP)"
+    repeated = scalar(
+        con,
+        f"SELECT count(*) FROM events WHERE {local.format('ts + 3600000000')} = "
+        f"{local.format('ts')} OR {local.format('ts - 3600000000')} = {local.format('ts')}",
+    )
+    if repeated:
+        report.notes.append(
+            f"events with a local time that occurs twice in {zone} (clocks going back): "
+            f"{repeated:,}; without an offset they were read as the second occurrence"
+        )
+
+
 def _keep_completions(con: duckdb.DuckDBPyConnection, report: IngestReport) -> None:
     """With start and complete events in the log, read each activity instance once: at its
     completion. The events set aside are counted in a note, not dropped silently."""
@@ -415,6 +434,6 @@ def _keep_completions(con: duckdb.DuckDBPyConnection, report: IngestReport) -> N
     if complete and other:
         _create_events_view(con, only_completions=True)
         report.notes.append(
-            f"{other:,} events with a lifecycle other than 'complete' (such as 'start') were set "
-            "aside: each activity instance is counted once, when it completes"
+            f"events with a lifecycle other than 'complete' (such as 'start') set aside: {other:,}; "
+            "each activity instance is counted once, when it completes"
         )

@@ -55,6 +55,24 @@ _ZH: list[tuple[re.Pattern[str], str]] = [
         "已从检测到的 {a} 编码转为 UTF-8（可用 --encoding 指定）",
     ),
     (re.compile(r"^decoded from (?P<a>\S+) to UTF-8$"), "已从 {a} 编码转为 UTF-8"),
+    (
+        re.compile(
+            r"^events with a local time that occurs twice in (?P<a>\S+) \(clocks going back\): "
+            r"(?P<b>[\d,]+); without an offset they were read as the second occurrence$"
+        ),
+        "{b} 个事件的当地时间在 {a} 出现两次（夏令时结束、时钟回拨）；没有时区偏移，按第二次出现读取",
+    ),
+    (
+        re.compile(
+            r"^events with a lifecycle other than 'complete' \(such as 'start'\) set aside: "
+            r"(?P<a>[\d,]+); each activity instance is counted once, when it completes$"
+        ),
+        "生命周期不是 'complete' 的事件（如 'start'）已放在一边：{a} 个；每个活动实例只在完成时计一次",
+    ),
+    (
+        re.compile(r"^timestamp out of range \(before 1900 or after 2199\)$"),
+        "时间戳超出范围（早于 1900 年或晚于 2199 年）",
+    ),
     (re.compile(r"^empty case id$"), "工单编号为空"),
     (re.compile(r"^empty activity$"), "活动为空"),
     (re.compile(r"^empty timestamp$"), "时间戳为空"),
