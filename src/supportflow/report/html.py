@@ -59,7 +59,10 @@ def render_report(doc: dict[str, Any], *, lang: str = "en") -> str:
     the document lacks a key the contract guarantees.
     """
     words = language(lang)
-    findings = describe_findings(derive_findings(doc), lang=words)
+    # The CLI's document already carries its findings; a hand-made one gets them derived here.
+    findings = describe_findings(
+        doc["findings"] if "findings" in doc else derive_findings(doc), lang=words
+    )
     heat_arrivals, heat_wait = sections.heatmaps(doc, lang=words)
     cases = int(doc["log"]["cases"])
     total_edges = len(doc["dfg"])

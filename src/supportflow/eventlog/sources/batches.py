@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pyarrow as pa
@@ -40,3 +40,13 @@ class BatchBuilder:
             yield pa.RecordBatch.from_arrays(arrays, names=list(self._columns))
         self._columns = {}
         self._rows = 0
+
+
+def batched(rows: Iterable[dict[str, str | None]], size: int = BATCH_ROWS) -> Iterator[Any]:
+    """Record batches of at most ``size`` rows from ``rows``, in order."""
+    builder = BatchBuilder(size)
+    for row in rows:
+        builder.add(row)
+        if builder.full():
+            yield from builder.flush()
+    yield from builder.flush()

@@ -58,7 +58,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from supportflow.eventlog.sources.batches import BatchBuilder
+from supportflow.eventlog.sources.batches import batched
 from supportflow.eventlog.sources.json_values import as_text, iter_json_values, records_in
 from supportflow.eventlog.sources.zendesk import Row
 
@@ -95,14 +95,12 @@ def read_freshdesk_batches(path: Path) -> Iterator[Any]:
             file is neither an activities export nor an activity record (with its line).
         EncodingError: the file is not UTF-8.
     """
-    builder = BatchBuilder()
-    for line, value in iter_json_values(path):
-        for record in _activity_records(value, path=path, line=line):
-            for row in _record_rows(record):
-                builder.add(row)
-            if builder.full():
-                yield from builder.flush()
-    yield from builder.flush()
+    return batched(
+        row
+        for line, value in iter_json_values(path)
+        for record in _activity_records(value, path=path, line=line)
+        for row in _record_rows(record)
+    )
 
 
 def _activity_records(value: Any, *, path: Path, line: int) -> Iterator[dict[str, Any]]:

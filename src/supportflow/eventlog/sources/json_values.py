@@ -147,19 +147,11 @@ def records_in(
     Raises:
         UnsupportedFormatError: the value is none of these; the message says ``expected``.
     """
-    if isinstance(value, list):
-        for item in value:
-            yield from records_in(
-                item,
-                container=container,
-                is_record=is_record,
-                path=path,
-                line=line,
-                expected=expected,
-            )
-        return
+    items = value if isinstance(value, list) else None
     if isinstance(value, dict) and isinstance(value.get(container), list):
-        for item in value[container]:
+        items = value[container]
+    if items is not None:
+        for item in items:
             yield from records_in(
                 item,
                 container=container,

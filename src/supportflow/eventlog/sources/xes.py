@@ -17,7 +17,7 @@ from typing import IO, Any, cast
 from lxml import etree
 
 from supportflow.eventlog.errors import UnsupportedFormatError
-from supportflow.eventlog.sources.batches import BatchBuilder
+from supportflow.eventlog.sources.batches import batched
 
 _ATTRIBUTE_TAGS = {"string", "date", "int", "float", "boolean", "id"}
 
@@ -60,7 +60,11 @@ def read_xes_batches(path: Path) -> Iterator[Any]:
     Raises:
         UnsupportedFormatError: the XML is malformed (with the line) or is not an XES log.
     """
-    builder = BatchBuilder()
+    return batched(_xes_rows(path))
+
+
+def _xes_rows(path: Path) -> Iterator[dict[str, str | None]]:
+    """One row per event: the trace's attributes (``case:`` prefix) and the event's own."""
     with _open(path) as stream:
         context = etree.iterparse(
             stream,
@@ -82,10 +86,8 @@ def read_xes_batches(path: Path) -> Iterator[Any]:
                     trace = element.getparent()
                     if trace_attrs is None:
                         trace_attrs = _attributes(trace, "case:") if trace is not None else {}
-                    builder.add({**trace_attrs, **_attributes(element)})
+                    yield {**trace_attrs, **_attributes(element)}
                     element.clear()
-                    if builder.full():
-                        yield from builder.flush()
                 elif tag == "trace":
                     trace_attrs = None
                     element.clear()
@@ -101,4 +103,3 @@ def read_xes_batches(path: Path) -> Iterator[Any]:
             raise UnsupportedFormatError(
                 f"{path}: XML without a <log> element is not an XES event log"
             )
-    yield from builder.flush()

@@ -63,7 +63,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from supportflow.eventlog.sources.batches import BatchBuilder
+from supportflow.eventlog.sources.batches import batched
 from supportflow.eventlog.sources.json_values import as_text, iter_json_values, records_in
 
 Row = dict[str, str | None]
@@ -93,15 +93,13 @@ def read_zendesk_batches(path: Path) -> Iterator[Any]:
             file is neither an export page nor a ticket event (with its line).
         EncodingError: the file is not UTF-8.
     """
-    builder = BatchBuilder()
     seen_child_ids: set[str] = set()
-    for line, value in iter_json_values(path):
-        for audit in _ticket_events(value, path=path, line=line):
-            for row in _audit_rows(audit, seen_child_ids=seen_child_ids):
-                builder.add(row)
-            if builder.full():
-                yield from builder.flush()
-    yield from builder.flush()
+    return batched(
+        row
+        for line, value in iter_json_values(path)
+        for audit in _ticket_events(value, path=path, line=line)
+        for row in _audit_rows(audit, seen_child_ids=seen_child_ids)
+    )
 
 
 def _ticket_events(value: Any, *, path: Path, line: int) -> Iterator[dict[str, Any]]:
