@@ -1,0 +1,131 @@
+"""What every ``supportflow`` command shares: reading a log from the command line, checking
+outputs before any work is done, and failing with one line.
+
+The log options (``--preset``, ``--case``, ``--timezone``...) are declared once here as typed
+aliases, so every command that reads a log spells them, and explains them, the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from supportflow.eventlog import ColumnMapping, IngestReport
+
+err = Console(stderr=True)
+
+PresetOpt = Annotated[
+    str | None, typer.Option(help="pm4py, disco, xes, servicenow, zendesk, freshdesk.")
+]
+CaseOpt = Annotated[str | None, typer.Option(help="Column holding the case (ticket) id.")]
+ActivityOpt = Annotated[str | None, typer.Option(help="Column holding the activity.")]
+TimestampOpt = Annotated[str | None, typer.Option(help="Column holding the timestamp.")]
+ResourceOpt = Annotated[str | None, typer.Option(help="Column holding the agent.")]
+TeamOpt = Annotated[str | None, typer.Option(help="Column holding the team or group.")]
+ChannelOpt = Annotated[str | None, typer.Option(help="Column holding the channel.")]
+LanguageOpt = Annotated[str | None, typer.Option(help="Column holding the language.")]
+PriorityOpt = Annotated[str | None, typer.Option(help="Column holding the priority.")]
+RegionOpt = Annotated[str | None, typer.Option(help="Column holding the region.")]
+LifecycleOpt = Annotated[
+    str | None, typer.Option(help="Column holding the lifecycle (start/complete).")
+]
+EncodingOpt = Annotated[
+    str | None, typer.Option(help="Text encoding of a CSV (detected if omitted).")
+]
+TimezoneOpt = Annotated[str, typer.Option(help="IANA zone of timestamps without an offset.")]
+DateOrderOpt = Annotated[
+    str | None, typer.Option(help="dmy or mdy, for dates the data cannot decide.")
+]
+DelimiterOpt = Annotated[str | None, typer.Option(help="CSV delimiter (detected if omitted).")]
+HtmlOpt = Annotated[Path | None, typer.Option(help="Write the HTML report here.")]
+JsonOpt = Annotated[Path | None, typer.Option("--json", help="Write the JSON document here.")]
+RejectsOpt = Annotated[Path | None, typer.Option(help="Write rejected rows here (CSV).")]
+LangOpt = Annotated[str, typer.Option(help="Report language: en or zh.")]
+OverwriteOpt = Annotated[bool, typer.Option(help="Replace output files that already exist.")]
+StatusMapOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--status-map",
+        help="YAML status map, or a preset: helpdesk, servicenow, zendesk, freshdesk "
+        "(default: the preset naming most of the log's events).",
+    ),
+]
+SlaOpt = Annotated[Path | None, typer.Option("--sla", help="YAML SLA policy (targets, calendars).")]
+
+
+@dataclass(frozen=True)
+class LogOptions:
+    """How to read the log, as given on the command line."""
+
+    mapping: ColumnMapping
+    preset: str | None
+    encoding: str | None
+    timezone: str
+    date_order: str | None
+    delimiter: str | None
+
+
+class UsageError(Exception):
+    """A problem with the command line itself (for example an output that already exists)."""
+
+
+def check_writable(path: Path | None, *, overwrite: bool) -> None:
+    if path is not None and path.exists() and not overwrite:
+        raise UsageError(f"{path} already exists; pass --overwrite to replace it")
+
+
+def print_mapping(report: IngestReport) -> None:
+    table = Table(title="Column mapping", show_header=True, header_style="bold")
+    table.add_column("field")
+    table.add_column("column")
+    table.add_column("why")
+    for choice in report.mapping:
+        table.add_row(choice.field, choice.column or "—", choice.reason)
+    err.print(table)
+    for note in report.notes:
+        err.print(f"  · {note}")
+
+
+def default_rejects(log_path: Path, outputs: list[Path | None]) -> Path:
+    anchor = next((p for p in outputs if p is not None), None)
+    folder = anchor.parent if anchor is not None else Path.cwd()
+    name = log_path.name.removesuffix(".gz")
+    return folder / f"{Path(name).stem}.rejects.csv"
+
+
+def check_targets(log_path: Path, targets: list[Path | None]) -> None:
+    """Refuse an output that is the input, or two outputs that are one file."""
+    seen: set[Path] = {log_path.resolve()}
+    for target in targets:
+        if target is None:
+            continue
+        resolved = target.resolve()
+        if resolved in seen:
+            what = "the input log" if resolved == log_path.resolve() else "another output"
+            raise UsageError(f"{target} is {what}; choose another file")
+        seen.add(resolved)
+
+
+def write_text(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def fail(message: str) -> None:
+    err.print(f"[red]error:[/red] {message}", soft_wrap=True, highlight=False)
+    raise typer.Exit(code=2)
+
+
+def check_date_order(date_order: str | None) -> None:
+    """Fail unless ``--date-order`` is absent, dmy or mdy."""
+    if date_order not in (None, "dmy", "mdy"):
+        fail(f"--date-order must be dmy or mdy, not {date_order!r}")
+
