@@ -24,7 +24,8 @@ STATUS = StatusMap(
     other=["Note"],
 )
 ROWS = [
-    # T1: answered, paused once, solved, reopened by another team, reassigned, solved, closed
+    # T1: answered, paused once, solved, reopened by team Y (one handover: Y picking agent B
+    # completes it), solved, closed
     ("T1", "New", "09:00", "", "X"),
     ("T1", "Assign", "09:10", "A", "X"),
     ("T1", "Reply", "09:30", "A", "X"),
@@ -77,20 +78,20 @@ def test_ticket_facts_are_read_through_the_status_map(story_log) -> None:  # typ
     assert tables.unmapped_activities == {}
     rows = story_log.con.execute(
         "SELECT case_id, created_us, first_assigned_us, first_response_us, first_resolved_us, "
-        "resolved_us, closed_us, is_open, reopens, reassignments, team_transfers, pingpong, "
+        "resolved_us, closed_us, is_open, reopens, reassignments, team_transfers, handovers, pingpong, "
         "handling_s, waiting_on_customer_s, fcr, team, agent FROM kpi_tickets ORDER BY case_id"
     ).fetchall()
     assert rows == [
         # handling: 09:30-10:00, 12:00-13:00, 15:00-16:00 = 150 min; paused 10:00-12:00
         ("T1", us("09:00"), us("09:10"), us("09:30"), us("13:00"), us("16:00"), us("18:00"),
-         False, 1, 1, 1, False, 9000.0, 7200.0, False, "Y", "B"),
+         False, 1, 1, 1, 1, False, 9000.0, 7200.0, False, "Y", "B"),
         ("T2", us("08:00"), us("08:30"), None, us("09:00"), us("09:00"), us("11:00"),
-         False, 0, 0, 0, False, 1800.0, 0.0, True, "X", "A"),
+         False, 0, 0, 0, 0, False, 1800.0, 0.0, True, "X", "A"),
         # open: the pause runs until the clock, the log's last event (18:00)
         ("T3", us("10:00"), us("10:30"), None, None, None, None,
-         True, 0, 0, 0, False, 3600.0, 6 * 3600.0, False, "X", "C"),
+         True, 0, 0, 0, 0, False, 3600.0, 6 * 3600.0, False, "X", "C"),
         ("T4", us("07:00"), None, None, us("07:40"), us("07:40"), None,
-         False, 0, 0, 2, True, 1800.0, 0.0, False, "X", "A"),
+         False, 0, 0, 2, 2, True, 1800.0, 0.0, False, "X", "A"),
     ]  # fmt: skip
 
 

@@ -61,11 +61,10 @@ def backlog_changes_sql() -> str:
     return f"""
         SELECT case_id, start_us AS ts,
                CAST(state NOT IN {_DONE} AS INTEGER)
-               - CASE WHEN start_us = first_value(start_us) OVER w AND seq = first_value(seq) OVER w
-                      THEN 0 ELSE CAST(prev_state NOT IN {_DONE} AS INTEGER) END AS delta
+               - CASE WHEN prev_state IS NULL THEN 0
+                      ELSE CAST(prev_state NOT IN {_DONE} AS INTEGER) END AS delta
         FROM kpi_intervals
-        WINDOW w AS (PARTITION BY case_id ORDER BY start_us, seq)
-        QUALIFY delta <> 0
+        WHERE delta <> 0
     """
 
 

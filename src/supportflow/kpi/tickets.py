@@ -5,14 +5,14 @@ created, when did an agent first answer, when was it last resolved, how often di
 This module reads the canonical ``events`` once, classifies every activity through the
 :class:`~supportflow.rules.status.StatusMap`, and materialises two tables in DuckDB:
 
-- ``kpi_intervals``: one row per event, the state the ticket is in from that event until its next
-  one (``end_us`` is NULL for a ticket's last event). Events that are not state changes (a note,
-  a reply, an activity the map does not know) carry the previous state forward; before its first
-  state event a ticket is ``created``. An event marked only ``reopened`` puts the ticket back
-  ``in_progress``.
+- ``kpi_intervals``: one row per state segment: the state a ticket enters at a state event and
+  keeps until its next state event (``end_us`` is NULL for the last: it lasts until the clock).
+  Events that are not state changes (a note, a reply, an activity the map does not know) carry
+  the state forward; before its first state event a ticket is ``created``. An event marked only
+  ``reopened`` puts the ticket back ``in_progress``.
 - ``kpi_tickets``: one row per ticket; the columns are listed in ``docs/kpi.md``.
 
-Everything is set-based SQL: two window passes over the events and one aggregation.
+Everything is set-based SQL: one window pass over the events and one aggregation.
 """
 
 from __future__ import annotations
@@ -127,15 +127,12 @@ def _optional(log: EventLog, field: str) -> str:
 def _build_intervals(
     engine: DuckDBEngine, log: EventLog, attributes: dict[str, str], *, has_assigned: bool
 ) -> None:
-    dims = ", ".join(
-        _optional(log, f) for f in ("resource", "team", "priority", "channel", "region", "language")
-    )
-    extra = ", ".join(
-        f"{identifier(attributes[role])} AS {role}"
-        if role in attributes
-        else f"CAST(NULL AS VARCHAR) AS {role}"
-        for role in ("csat", "effort", "tier", "category")
-    )
+    """``kpi_ev`` (every event with what its neighbours say) and ``kpi_intervals`` from it.
+
+    One window pass over the events computes everything that needs order: the previous state,
+    the next state change, the previous team and agent. Window passes cost five times an
+    aggregation on 5M events, so there is exactly one.
+    """
     # Without an "assigned" activity in the map, the resource column is read as the owner (as
     # ServiceNow's assigned_to): every event naming an agent is an assignment, and a change of
     # agent is a reassignment. With one, only those activities assign: a log whose resource is
@@ -143,83 +140,111 @@ def _build_intervals(
     assigned = "k.is_assigned" if has_assigned else "e.resource IS NOT NULL"
     if not log.has("resource") and not has_assigned:
         assigned = "false"
-    order = "PARTITION BY e.case_id ORDER BY e.ts, e.seq"
-    before = f"({order} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)"
+    prev_resource = (
+        "lag(e.resource IGNORE NULLS) OVER w"
+        if has_assigned and not log.has("team")
+        else "CAST(NULL AS VARCHAR)"
+    )
+    engine.materialise(
+        "kpi_ev",
+        f"""
+        WITH e AS (SELECT case_id, activity, ts, seq, {_optional(log, "resource")},
+                          {_optional(log, "team")} FROM events)
+        SELECT e.case_id, e.ts, e.seq, e.activity, k.state AS state_raw,
+               {assigned} AS is_assigned, k.is_first_response, e.resource, e.team,
+               row_number() OVER w AS n,
+               coalesce(lag(k.state IGNORE NULLS) OVER w, 'created') AS prev_state,
+               lead(CASE WHEN k.state IS NOT NULL THEN e.ts END IGNORE NULLS) OVER w
+                 AS next_state_us,
+               lag(e.team IGNORE NULLS) OVER w AS prev_team,
+               lag(CASE WHEN {assigned} THEN e.resource END IGNORE NULLS) OVER w
+                 AS prev_assignee,
+               lag(CASE WHEN {assigned} AND e.resource IS NOT NULL THEN coalesce(e.team, '')
+                   END IGNORE NULLS) OVER w AS prev_assignee_team,
+               {prev_resource} AS prev_resource
+        FROM e JOIN kpi_activity k ON k.activity = e.activity
+        WINDOW w AS (PARTITION BY e.case_id ORDER BY e.ts, e.seq)
+        """,
+    )
+    _build_dimensions(engine, log, attributes)
+    # A state lasts from its event to the next state change; a ticket is "created" until its
+    # first state event. Events that change nothing are not segments.
     engine.materialise(
         "kpi_intervals",
-        f"""
-        WITH e AS (SELECT case_id, activity, ts, seq, {dims}, {extra} FROM events)
-        SELECT e.case_id, e.ts AS start_us, lead(e.ts) OVER ({order}) AS end_us,
-               coalesce(last_value(k.state IGNORE NULLS) OVER ({order}
-                        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), 'created') AS state,
-               coalesce(last_value(k.state IGNORE NULLS) OVER {before}, 'created') AS prev_state,
-               e.activity, e.resource, e.team, e.seq,
-               k.state IS NOT NULL AND k.state IN {_DONE} AS enters_done_state,
-               {assigned} AS is_assigned, k.is_first_response,
-               last_value(CASE WHEN {assigned} THEN e.resource END IGNORE NULLS)
-                 OVER {before} AS prev_assignee,
-               last_value(e.resource IGNORE NULLS) OVER {before} AS prev_resource,
-               last_value(e.team IGNORE NULLS) OVER {before} AS prev_team,
-               e.priority, e.channel, e.region, e.language,
-               TRY_CAST(e.csat AS DOUBLE) AS csat, TRY_CAST(e.effort AS DOUBLE) AS effort,
-               CAST(e.tier AS VARCHAR) AS tier, CAST(e.category AS VARCHAR) AS category
-        FROM e JOIN kpi_activity k ON k.activity = e.activity
+        """
+        SELECT case_id, ts AS start_us, next_state_us AS end_us,
+               coalesce(state_raw, 'created') AS state,
+               CASE WHEN n = 1 THEN NULL ELSE prev_state END AS prev_state,
+               activity, resource, team, seq, n
+        FROM kpi_ev WHERE state_raw IS NOT NULL OR n = 1
         """,
     )
 
 
 def _build_tickets(engine: DuckDBEngine, log: EventLog, *, clock_us: int) -> None:
     handler = "team" if log.has("team") else "resource"
-    until_clock = f"coalesce(end_us, {int(clock_us)}) - start_us"
+    # without an "assigned" activity, every agent-naming event assigns: prev_assignee is then
+    # exactly the previous agent
+    previous_handler = (
+        "prev_team" if handler == "team" else "coalesce(prev_resource, prev_assignee)"
+    )
+    segment = "(state_raw IS NOT NULL OR n = 1)"
+    state = "coalesce(state_raw, 'created')"
+    until_clock = f"coalesce(next_state_us, {int(clock_us)}) - ts"
+    team_change = "(team IS NOT NULL AND prev_team IS NOT NULL AND team <> prev_team)"
+    agent_change = (
+        "(is_assigned AND resource IS NOT NULL AND prev_assignee IS NOT NULL "
+        "AND resource <> prev_assignee)"
+    )
+
+    def time_in(name: str) -> str:
+        return f"coalesce(sum({until_clock}) FILTER ({segment} AND {state} = '{name}'), 0) / 1e6"
+
+    # A handover is one event that moves the ticket to another team, or to another agent of the
+    # same team; the agent a new team picks completes that team's handover (ServiceNow's
+    # reassignment_count counts the same way, one per update).
+    handover = (
+        f"({team_change} OR ({agent_change} "
+        "AND coalesce(team, '') = prev_assignee_team))"
+    )
     engine.materialise(
         "kpi_tickets",
         f"""
         WITH flagged AS (
             SELECT *,
-                   state IN {_DONE} AND prev_state NOT IN {_DONE} AS becomes_done,
-                   prev_state IN {_DONE} AND state NOT IN {_DONE} AS is_reopen,
-                   {handler} IS NOT NULL
-                     AND {handler} IS DISTINCT FROM prev_{handler} AS handler_change
-            FROM kpi_intervals
+                   {segment} AND {state} IN {_DONE} AND prev_state NOT IN {_DONE}
+                     AS becomes_done,
+                   {segment} AND n > 1 AND prev_state IN {_DONE} AND {state} NOT IN {_DONE}
+                     AS is_reopen
+            FROM kpi_ev
         ), bounce AS (
             -- the handler sequence with consecutive repeats collapsed: X, Y, X is ping-pong
             SELECT case_id, bool_or(same) AS pingpong FROM (
                 SELECT case_id, {handler} = lag({handler}, 2) OVER (
-                    PARTITION BY case_id ORDER BY start_us, seq) AS same
-                FROM flagged WHERE handler_change) GROUP BY case_id
+                    PARTITION BY case_id ORDER BY n) AS same
+                FROM kpi_ev
+                WHERE {handler} IS NOT NULL AND {handler} IS DISTINCT FROM {previous_handler})
+            GROUP BY case_id
         ), agg AS (
             SELECT case_id,
-                   min(start_us) AS created_us,
-                   min(start_us) FILTER (is_assigned) AS first_assigned_us,
-                   min(start_us) FILTER (is_first_response) AS first_response_us,
-                   min(start_us) FILTER (becomes_done) AS first_resolved_us,
-                   max(start_us) FILTER (becomes_done) AS last_done_us,
-                   max(start_us) FILTER (state = 'closed' AND prev_state <> 'closed')
+                   min(ts) AS created_us,
+                   min(ts) FILTER (is_assigned) AS first_assigned_us,
+                   min(ts) FILTER (is_first_response) AS first_response_us,
+                   min(ts) FILTER (becomes_done) AS first_resolved_us,
+                   max(ts) FILTER (becomes_done) AS last_done_us,
+                   max(ts) FILTER ({segment} AND {state} = 'closed' AND prev_state <> 'closed')
                      AS last_closed_us,
-                   max(start_us) AS last_us,
-                   arg_max(state, (start_us, seq)) AS final_state,
+                   max(ts) AS last_us,
+                   arg_max({state}, n) FILTER ({segment}) AS final_state,
                    count(*) FILTER (is_reopen) AS reopens,
-                   count(*) FILTER (is_assigned AND resource IS NOT NULL
-                                    AND prev_assignee IS NOT NULL
-                                    AND resource <> prev_assignee) AS reassignments,
-                   count(*) FILTER (team IS NOT NULL AND prev_team IS NOT NULL
-                                    AND team <> prev_team) AS team_transfers,
-                   coalesce(sum({until_clock}) FILTER (state = 'in_progress'), 0) / 1e6
-                     AS handling_s,
-                   coalesce(sum({until_clock}) FILTER (state = 'waiting_on_customer'), 0) / 1e6
-                     AS waiting_on_customer_s,
-                   coalesce(sum({until_clock}) FILTER (state = 'waiting_on_third_party'), 0)
-                     / 1e6 AS waiting_on_third_party_s,
-                   arg_max(priority, (start_us, seq)) FILTER (priority IS NOT NULL) AS priority,
-                   arg_min(channel, (start_us, seq)) FILTER (channel IS NOT NULL) AS channel,
-                   arg_max(team, (start_us, seq)) FILTER (team IS NOT NULL) AS team,
-                   arg_min(region, (start_us, seq)) FILTER (region IS NOT NULL) AS region,
-                   arg_min(language, (start_us, seq)) FILTER (language IS NOT NULL) AS language,
-                   arg_max(resource, (start_us, seq)) FILTER (resource IS NOT NULL) AS agent,
-                   arg_min(tier, (start_us, seq)) FILTER (tier IS NOT NULL) AS tier,
-                   arg_min(category, (start_us, seq)) FILTER (category IS NOT NULL) AS category,
-                   arg_max(csat, (start_us, seq)) FILTER (csat IS NOT NULL) AS csat,
-                   arg_max(effort, (start_us, seq)) FILTER (effort IS NOT NULL) AS effort
+                   count(*) FILTER {agent_change} AS reassignments,
+                   count(*) FILTER {team_change} AS team_transfers,
+                   count(*) FILTER {handover} AS handovers,
+                   {time_in("in_progress")} AS handling_s,
+                   {time_in("waiting_on_customer")} AS waiting_on_customer_s,
+                   {time_in("waiting_on_third_party")} AS waiting_on_third_party_s,
+                   arg_max(team, n) FILTER (team IS NOT NULL) AS team,
+                   arg_max(resource, n) FILTER (resource IS NOT NULL) AS agent
             FROM flagged GROUP BY case_id
         )
         SELECT a.case_id, created_us, first_assigned_us, first_response_us, first_resolved_us,
@@ -229,11 +254,51 @@ def _build_tickets(engine: DuckDBEngine, log: EventLog, *, clock_us: int) -> Non
                CAST(reopens AS INTEGER) AS reopens,
                CAST(reassignments AS INTEGER) AS reassignments,
                CAST(team_transfers AS INTEGER) AS team_transfers,
+               CAST(handovers AS INTEGER) AS handovers,
                coalesce(b.pingpong, false) AS pingpong,
                handling_s, waiting_on_customer_s, waiting_on_third_party_s,
-               first_resolved_us IS NOT NULL AND reopens = 0 AND reassignments = 0
-                 AND team_transfers = 0 AND waiting_on_customer_s = 0 AS fcr,
-               priority, channel, team, region, language, agent, tier, category, csat, effort
-        FROM agg a LEFT JOIN bounce b USING (case_id)
+               first_resolved_us IS NOT NULL AND reopens = 0 AND handovers = 0
+                 AND waiting_on_customer_s = 0 AS fcr,
+               d.priority, d.channel, a.team, d.region, d.language, a.agent, d.tier,
+               d.category, d.csat, d.effort
+        FROM agg a LEFT JOIN bounce b USING (case_id) LEFT JOIN kpi_dims d USING (case_id)
         """,
+    )
+
+
+_FIRST = ("channel", "region", "language", "tier", "category")
+_LAST = ("priority", "csat", "effort")
+
+
+def _build_dimensions(engine: DuckDBEngine, log: EventLog, attributes: dict[str, str]) -> None:
+    """``kpi_dims``: per ticket, its first channel, region, language, tier and category and its
+    last priority and scores (help desks apply SLAs by the current priority)."""
+    columns = {f: f for f in ("priority", "channel", "region", "language") if log.has(f)}
+    for role in ("csat", "effort"):
+        if role in attributes:
+            columns[role] = f"TRY_CAST({identifier(attributes[role])} AS DOUBLE)"
+    for role in ("tier", "category"):
+        if role in attributes:
+            columns[role] = f"CAST({identifier(attributes[role])} AS VARCHAR)"
+    if not columns:
+        # nothing to read: an empty table keeps the join (and the columns) in place
+        nulls = ", ".join(
+            f"CAST(NULL AS {'DOUBLE' if f in ('csat', 'effort') else 'VARCHAR'}) AS {f}"
+            for f in (*_FIRST, *_LAST)
+        )
+        engine.materialise("kpi_dims", f"SELECT CAST(NULL AS VARCHAR) AS case_id, {nulls} LIMIT 0")
+        return
+    picks = []
+    for field in (*_FIRST, *_LAST):
+        if field not in columns:
+            kind = "DOUBLE" if field in ("csat", "effort") else "VARCHAR"
+            picks.append(f"CAST(NULL AS {kind}) AS {field}")
+            continue
+        pick = "arg_min" if field in _FIRST else "arg_max"
+        picks.append(f"{pick}(v_{field}, (ts, seq)) FILTER (v_{field} IS NOT NULL) AS {field}")
+    inner = ", ".join(f"{expr} AS v_{field}" for field, expr in columns.items())
+    engine.materialise(
+        "kpi_dims",
+        f"SELECT case_id, {', '.join(picks)} FROM "
+        f"(SELECT case_id, ts, seq, {inner} FROM events) GROUP BY case_id",
     )
