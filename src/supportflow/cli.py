@@ -17,6 +17,7 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from supportflow import __version__
+from supportflow.cli_kpi import KPI_EXAMPLE, MONITOR_EXAMPLE, kpi_command, monitor_command
 from supportflow.cli_options import (
     ActivityOpt,
     CaseOpt,
@@ -29,7 +30,6 @@ from supportflow.cli_options import (
     LangOpt,
     LanguageOpt,
     LifecycleOpt,
-    LogOptions,
     OverwriteOpt,
     PresetOpt,
     PriorityOpt,
@@ -87,13 +87,11 @@ def _source_section(report: IngestReport) -> dict[str, Any]:
 
 
 def build_document(diagnosis: Diagnosis, report: IngestReport) -> dict[str, Any]:
-    """The JSON document: the diagnosis, where it came from, and the ranked findings."""
-    from supportflow.report.findings import derive_findings
-
+    """The JSON document: the diagnosis and where it came from (findings are added once the
+    KPIs are in)."""
     doc: dict[str, Any] = diagnosis.to_dict()
     doc["generator"] = f"supportflow {__version__}"
     doc["source"] = _source_section(report)
-    doc["findings"] = derive_findings(doc)
     return doc
 
 
@@ -111,13 +109,19 @@ def run_diagnosis(
     rejects: Path | None,
     lang: str,
     overwrite: bool,
+    status_map: str | None = None,
+    sla: Path | None = None,
     quiet: bool = False,
 ) -> dict[str, Any]:
-    """Load, mine and write the outputs; return the JSON document.
+    """Load, mine, compute the KPIs and write the outputs; return the JSON document.
 
     Raises:
-        EventLogError, MiningError, UsageError: with a one-line message for the user.
+        EventLogError, MiningError, RulesError, UsageError: with a one-line message.
     """
+    from supportflow.cli_kpi import read_policy, read_status_map
+    from supportflow.kpi.compute import compute_kpis
+    from supportflow.report.findings import derive_findings
+
     if lang not in ("en", "zh"):
         raise UsageError(f"--lang must be en or zh, not {lang!r}")
     rejects_path = rejects or default_rejects(log_path, [json_out, html])
@@ -125,6 +129,7 @@ def run_diagnosis(
     # The rejects file is checked when it is written: only a log with rejects needs it.
     for target in (html, json_out):
         check_writable(target, overwrite=overwrite)
+    status, policy = read_status_map(status_map), read_policy(sla)
     started = time.perf_counter()
     with Progress(
         SpinnerColumn(),
@@ -149,6 +154,9 @@ def run_diagnosis(
         progress.update(task, advance=1, description="mining")
         diagnosis = diagnose(log)
         doc = build_document(diagnosis, log.report)
+        progress.update(task, description="service KPIs")
+        doc["kpi"] = compute_kpis(log, status=status, sla=policy).to_dict()
+        doc["findings"] = derive_findings(doc)
         progress.update(task, advance=1, description="writing")
         if json_out is not None:
             write_text(json_out, json.dumps(doc, ensure_ascii=False, indent=1))
@@ -202,8 +210,11 @@ def diagnose_command(
     rejects: RejectsOpt = None,
     lang: LangOpt = "en",
     overwrite: OverwriteOpt = False,
+    status_map: StatusMapOpt = None,
+    sla: SlaOpt = None,
 ) -> None:
-    """Diagnose a help desk from its event log: process map, waits, variants, rework, handovers."""
+    """Diagnose a help desk from its event log: process map, waits, variants, rework, handovers,
+    service KPIs, SLA attainment and drift."""
     check_date_order(date_order)
     mapping = ColumnMapping(
         case_id=case,
@@ -233,8 +244,10 @@ def diagnose_command(
             rejects=rejects,
             lang=lang,
             overwrite=overwrite,
+            status_map=status_map,
+            sla=sla,
         )
-    except (EventLogError, MiningError, UsageError) as exc:
+    except (EventLogError, MiningError, UsageError, RulesError) as exc:
         fail(str(exc))
     for path in (json_out, html):
         if path is not None:
@@ -266,90 +279,15 @@ def demo(
                 lang=lang,
                 overwrite=True,
             )
-        except (EventLogError, MiningError, UsageError) as exc:
+        except (EventLogError, MiningError, UsageError, RulesError) as exc:
             fail(str(exc))
     err.print(DEMO_CITATION)
     typer.echo(str(out / "report.html"))
     typer.echo(str(out / "report.json"))
 
 
-@app.command(
-    "kpi",
-    epilog="Example: supportflow kpi tickets.csv --status-map servicenow --sla sla.yaml "
-    "--by channel --by team --json kpi.json --html kpi.html",
-)
-def kpi_command(
-    log: Annotated[
-        Path, typer.Argument(help="The event log: CSV(.gz), Parquet, XES(.gz), JSON lines.")
-    ],
-    status_map: StatusMapOpt = None,
-    sla: SlaOpt = None,
-    by: Annotated[
-        list[str] | None,
-        typer.Option(help="Break KPIs down by this dimension (repeatable); default: all."),
-    ] = None,
-    preset: PresetOpt = None,
-    case: CaseOpt = None,
-    activity: ActivityOpt = None,
-    timestamp: TimestampOpt = None,
-    resource: ResourceOpt = None,
-    team: TeamOpt = None,
-    channel: ChannelOpt = None,
-    language: LanguageOpt = None,
-    priority: PriorityOpt = None,
-    region: RegionOpt = None,
-    encoding: EncodingOpt = None,
-    timezone: TimezoneOpt = "UTC",
-    date_order: DateOrderOpt = None,
-    delimiter: DelimiterOpt = None,
-    html: HtmlOpt = None,
-    json_out: JsonOpt = None,
-    rejects: RejectsOpt = None,
-    lang: LangOpt = "en",
-    overwrite: OverwriteOpt = False,
-) -> None:
-    """Service KPIs, SLA clocks, breakdowns with outliers, and drift over time."""
-    from supportflow.cli_kpi import run_kpi
-
-    check_date_order(date_order)
-    if html is None and json_out is None:
-        fail("nothing to write: pass --html FILE and/or --json FILE")
-    options = LogOptions(
-        mapping=ColumnMapping(
-            case_id=case,
-            activity=activity,
-            timestamp=timestamp,
-            resource=resource,
-            team=team,
-            channel=channel,
-            language=language,
-            priority=priority,
-            region=region,
-        ),
-        preset=preset,
-        encoding=encoding,
-        timezone=timezone,
-        date_order=date_order,
-        delimiter=delimiter,
-    )
-    try:
-        run_kpi(
-            log,
-            options=options,
-            status_map=status_map,
-            sla=sla,
-            by=by,
-            html=html,
-            json_out=json_out,
-            rejects=rejects,
-            lang=lang,
-            overwrite=overwrite,
-        )
-    except (EventLogError, MiningError, UsageError, RulesError, ValueError) as exc:
-        fail(str(exc))
-    for path in (json_out, html):
-        if path is not None:
-            typer.echo(str(path))
+app.command("kpi", epilog=KPI_EXAMPLE)(kpi_command)
+app.command("monitor", epilog=MONITOR_EXAMPLE)(monitor_command)
 
 
 def main() -> None:

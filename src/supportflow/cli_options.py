@@ -128,4 +128,3 @@ def check_date_order(date_order: str | None) -> None:
     """Fail unless ``--date-order`` is absent, dmy or mdy."""
     if date_order not in (None, "dmy", "mdy"):
         fail(f"--date-order must be dmy or mdy, not {date_order!r}")
-

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from kpi_docs import HOSTILE, demo_kpi, kpi_only, small_kpi
 from playwright.sync_api import Browser, ConsoleMessage, Page, Request, sync_playwright
 from report_docs import load_doc, replace_text
 
@@ -202,4 +203,80 @@ def test_render_failure_is_shown(browser: Browser, tmp_path: Path) -> None:
     )
     assert page.locator("#map-canvas").get_attribute("data-state") == "error"
     assert any("process map" in text for text in log.errors())
+    page.close()
+
+
+def check_kpi_charts(page: Page, kpi: dict[str, Any]) -> None:
+    """The KPI pages' SVG charts are in the page and drawn with a size."""
+    months = {day["date"][:7] for day in kpi["flow"]["daily"]}  # the demo spans four years
+    assert page.locator("svg[data-chart=flow] rect.arrivals").count() == len(months)
+    assert page.locator("svg[data-chart=flow] rect.resolutions").count() == len(months)
+    assert page.locator("svg[data-chart=flow] path.backlog").count() == 1
+    assert (
+        page.eval_on_selector("svg[data-chart=flow] path.backlog", "p => p.getBBox().width") > 500
+    )
+    assert page.locator("svg[data-chart=load-by-hour] rect").count() == 2 * 24
+    assert page.locator("svg[data-chart=load-by-weekday] rect").count() == 2 * 7
+    assert page.locator("svg[data-chart=backlog-age] rect.bar").count() == 6
+    changed = [series for series in kpi["drift"]["series"] if series["change_points"]]
+    assert page.locator("svg[data-chart=drift]").count() == len(changed) > 0
+    assert page.locator("svg[data-chart=drift] polyline.median").count() == len(changed)
+    assert page.locator("svg[data-chart=drift] line.change").count() == sum(
+        len(series["change_points"]) for series in changed
+    )
+    assert page.locator("svg.sla rect.met").count() == page.locator("svg.sla").count() > 0
+    assert page.locator("table[data-table^=breakdown-] tr.worse").count() >= 1
+    assert page.locator("table[data-table=pause-usage] tr.more").count() >= 1
+
+
+@pytest.mark.parametrize(("lang", "screenshot"), [("en", "kpi-en.png"), ("zh", "kpi-zh.png")])
+def test_kpi_report_in_chromium(
+    browser: Browser, tmp_path: Path, lang: str, screenshot: str
+) -> None:
+    kpi = demo_kpi()
+    page, log = open_report(browser, tmp_path, render_report(kpi_only(kpi), lang=lang))
+    check_kpi_charts(page, kpi)
+    assert page.locator("#map-canvas").count() == 0
+    headings = page.locator("h2").all_inner_texts()
+    if lang == "zh":
+        assert headings == ["主要发现", "服务指标", "SLA 达成情况", "分组对比", "随时间的变化"]
+    else:
+        assert headings == [
+            "Key findings", "Service KPIs", "SLA attainment", "Breakdowns", "Changes over time"
+        ]  # fmt: skip
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / screenshot), full_page=True)
+    assert log.errors() == []
+    assert log.outside_requests == []
+    page.close()
+
+
+@pytest.mark.parametrize(
+    ("lang", "screenshot"), [("en", "report-kpi-en.png"), ("zh", "report-kpi-zh.png")]
+)
+def test_diagnosis_with_kpis_in_chromium(
+    browser: Browser, tmp_path: Path, lang: str, screenshot: str
+) -> None:
+    doc = load_doc("helpdesk")
+    doc["kpi"] = demo_kpi()
+    page, log = open_report(browser, tmp_path, render_report(doc, lang=lang))
+    wait_for_render(page, after=0)
+    check_kpi_charts(page, doc["kpi"])
+    assert page.locator("svg[data-chart=arrivals] rect.cell").count() == 7 * 24
+    assert page.locator("ol.findings li[data-kind=kpi_drift]").count() >= 1
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / screenshot), full_page=True)
+    assert log.errors() == []
+    assert log.outside_requests == []
+    page.close()
+
+
+def test_hostile_group_name_is_shown_not_run(browser: Browser, tmp_path: Path) -> None:
+    page, log = open_report(browser, tmp_path, render_report(kpi_only(small_kpi()), lang="en"))
+    table = page.inner_text("table[data-table=breakdown-channel-first_response_time]")
+    assert HOSTILE in table
+    assert HOSTILE in page.inner_text("ul.outliers")
+    assert page.evaluate("window.__pwned") is None
+    assert page.locator("script").count() == 0
+    assert log.errors() == []
     page.close()

@@ -79,7 +79,12 @@ def available_dimensions(engine: DuckDBEngine) -> list[str]:
 
 
 def _scale(definition: KpiDefinition, column: str) -> str:
-    return f"ln(1 + greatest({column}, 0))" if definition.unit == "duration" else column
+    # not greatest(x, 0): DuckDB's greatest() skips NULLs and would turn "no value" into 0
+    return (
+        f"CASE WHEN {column} >= 0 THEN ln(1 + {column}) END"
+        if definition.unit == "duration"
+        else column
+    )
 
 
 def discover_breakdowns(

@@ -64,6 +64,25 @@ def _attribute_columns(engine: DuckDBEngine) -> dict[str, str]:
     return found
 
 
+def _create_types(engine: DuckDBEngine, log: EventLog) -> None:
+    """ENUM types for states, activities, agents and teams: the window pass then sorts and
+    compares one- to four-byte codes instead of strings, which halves its cost."""
+    for table in ("kpi_ev", "kpi_activity"):
+        engine.execute(f"drop_{table}", f"DROP TABLE IF EXISTS {table}")
+    states = ", ".join(literal(s) for s in STATE_CATEGORIES)
+    columns = {"kpi_state_t": None, "kpi_activity_t": "activity"}
+    columns |= {"kpi_resource_t": "resource", "kpi_team_t": "team"}
+    for name, column in columns.items():
+        engine.execute(f"drop_{name}", f"DROP TYPE IF EXISTS {name}")
+        if column is None:
+            values = states
+        elif column == "activity" or log.has(column):
+            values = f"SELECT DISTINCT {column} FROM events WHERE {column} IS NOT NULL"
+        else:
+            values = "'(none)'"
+        engine.execute(f"create_{name}", f"CREATE TYPE {name} AS ENUM ({values})")
+
+
 def _classify_activities(engine: DuckDBEngine, status: StatusMap) -> None:
     """``kpi_activity``: one row per distinct activity with its state and milestone flags."""
     listed = status.rows()
@@ -75,10 +94,10 @@ def _classify_activities(engine: DuckDBEngine, status: StatusMap) -> None:
         "kpi_activity",
         f"""
         WITH acts AS (SELECT activity, count(*) AS events FROM events GROUP BY activity)
-        SELECT a.activity, a.events,
-               coalesce(any_value(m.category) FILTER (m.category IN ({states})),
+        SELECT a.activity, CAST(a.activity AS kpi_activity_t) AS act, a.events,
+               CAST(coalesce(any_value(m.category) FILTER (m.category IN ({states})),
                         CASE WHEN bool_or(m.category = 'reopened') THEN 'in_progress' END)
-                 AS state,
+                 AS kpi_state_t) AS state,
                coalesce(bool_or(m.category = 'assigned'), false) AS is_assigned,
                coalesce(bool_or(m.category = 'first_response'), false) AS is_first_response,
                count(m.category) > 0 AS known
@@ -99,6 +118,7 @@ def build_ticket_tables(
     Raises:
         MiningError: a query failed (the message names it).
     """
+    _create_types(engine, log)
     _classify_activities(engine, status)
     attributes = _attribute_columns(engine)
     if clock_us is None:
@@ -120,10 +140,6 @@ def build_ticket_tables(
     )
 
 
-def _optional(log: EventLog, field: str) -> str:
-    return field if log.has(field) else f"CAST(NULL AS VARCHAR) AS {field}"
-
-
 def _build_intervals(
     engine: DuckDBEngine, log: EventLog, attributes: dict[str, str], *, has_assigned: bool
 ) -> None:
@@ -143,24 +159,29 @@ def _build_intervals(
     prev_resource = (
         "lag(e.resource IGNORE NULLS) OVER w"
         if has_assigned and not log.has("team")
-        else "CAST(NULL AS VARCHAR)"
+        else "CAST(NULL AS kpi_resource_t)"
     )
+    resource = "CAST(resource AS kpi_resource_t)" if log.has("resource") else "NULL"
+    team = "CAST(team AS kpi_team_t)" if log.has("team") else "NULL"
     engine.materialise(
         "kpi_ev",
         f"""
-        WITH e AS (SELECT case_id, activity, ts, seq, {_optional(log, "resource")},
-                          {_optional(log, "team")} FROM events)
-        SELECT e.case_id, e.ts, e.seq, e.activity, k.state AS state_raw,
+        WITH e AS (SELECT case_id, activity, ts, seq,
+                          CAST({resource} AS kpi_resource_t) AS resource,
+                          CAST({team} AS kpi_team_t) AS team FROM events)
+        SELECT e.case_id, e.ts, e.seq, k.act, k.state AS state_raw,
                {assigned} AS is_assigned, k.is_first_response, e.resource, e.team,
                row_number() OVER w AS n,
-               coalesce(lag(k.state IGNORE NULLS) OVER w, 'created') AS prev_state,
+               lead(k.act) OVER w AS next_act, lead(e.ts) OVER w AS next_ts,
+               coalesce(lag(k.state IGNORE NULLS) OVER w, CAST('created' AS kpi_state_t)) AS prev_state,
                lead(CASE WHEN k.state IS NOT NULL THEN e.ts END IGNORE NULLS) OVER w
                  AS next_state_us,
                lag(e.team IGNORE NULLS) OVER w AS prev_team,
                lag(CASE WHEN {assigned} THEN e.resource END IGNORE NULLS) OVER w
                  AS prev_assignee,
-               lag(CASE WHEN {assigned} AND e.resource IS NOT NULL THEN coalesce(e.team, '')
-                   END IGNORE NULLS) OVER w AS prev_assignee_team,
+               lag(CASE WHEN {assigned} AND e.resource IS NOT NULL
+                        THEN coalesce(enum_code(e.team), -1) END IGNORE NULLS) OVER w
+                 AS prev_assignee_team,
                {prev_resource} AS prev_resource
         FROM e JOIN kpi_activity k ON k.activity = e.activity
         WINDOW w AS (PARTITION BY e.case_id ORDER BY e.ts, e.seq)
@@ -173,9 +194,10 @@ def _build_intervals(
         "kpi_intervals",
         """
         SELECT case_id, ts AS start_us, next_state_us AS end_us,
-               coalesce(state_raw, 'created') AS state,
-               CASE WHEN n = 1 THEN NULL ELSE prev_state END AS prev_state,
-               activity, resource, team, seq, n
+               CAST(coalesce(state_raw, CAST('created' AS kpi_state_t)) AS VARCHAR) AS state,
+               CAST(CASE WHEN n = 1 THEN NULL ELSE prev_state END AS VARCHAR) AS prev_state,
+               CAST(act AS VARCHAR) AS activity, CAST(resource AS VARCHAR) AS resource,
+               CAST(team AS VARCHAR) AS team, seq, n
         FROM kpi_ev WHERE state_raw IS NOT NULL OR n = 1
         """,
     )
@@ -189,7 +211,7 @@ def _build_tickets(engine: DuckDBEngine, log: EventLog, *, clock_us: int) -> Non
         "prev_team" if handler == "team" else "coalesce(prev_resource, prev_assignee)"
     )
     segment = "(state_raw IS NOT NULL OR n = 1)"
-    state = "coalesce(state_raw, 'created')"
+    state = "coalesce(state_raw, CAST('created' AS kpi_state_t))"
     until_clock = f"coalesce(next_state_us, {int(clock_us)}) - ts"
     team_change = "(team IS NOT NULL AND prev_team IS NOT NULL AND team <> prev_team)"
     agent_change = (
@@ -205,7 +227,7 @@ def _build_tickets(engine: DuckDBEngine, log: EventLog, *, clock_us: int) -> Non
     # reassignment_count counts the same way, one per update).
     handover = (
         f"({team_change} OR ({agent_change} "
-        "AND coalesce(team, '') = prev_assignee_team))"
+        "AND coalesce(enum_code(team), -1) = prev_assignee_team))"
     )
     engine.materialise(
         "kpi_tickets",
@@ -243,8 +265,8 @@ def _build_tickets(engine: DuckDBEngine, log: EventLog, *, clock_us: int) -> Non
                    {time_in("in_progress")} AS handling_s,
                    {time_in("waiting_on_customer")} AS waiting_on_customer_s,
                    {time_in("waiting_on_third_party")} AS waiting_on_third_party_s,
-                   arg_max(team, n) FILTER (team IS NOT NULL) AS team,
-                   arg_max(resource, n) FILTER (resource IS NOT NULL) AS agent
+                   CAST(arg_max(team, n) FILTER (team IS NOT NULL) AS VARCHAR) AS team,
+                   CAST(arg_max(resource, n) FILTER (resource IS NOT NULL) AS VARCHAR) AS agent
             FROM flagged GROUP BY case_id
         )
         SELECT a.case_id, created_us, first_assigned_us, first_response_us, first_resolved_us,

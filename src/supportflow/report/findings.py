@@ -21,6 +21,10 @@ responsible for:
 Findings are sorted by ``impact_s``, largest first. Ties (in practice, the findings with no
 attributable time) keep the fixed order of :data:`KIND_ORDER`: data quality first, then the
 kinds that point at a fixable handling problem, then the descriptive ones.
+
+A document with a ``kpi`` section (``supportflow kpi``, or ``diagnose`` with KPIs) also gets the
+findings of :mod:`supportflow.report.kpi_findings`; a document with only that section gets only
+those.
 """
 
 from __future__ import annotations
@@ -28,12 +32,19 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from supportflow.report.kpi_findings import KPI_KINDS, derive_kpi_findings
+
 Finding = dict[str, Any]
 
 KIND_ORDER: tuple[str, ...] = (
     "bottleneck_transition",
     "rework",
     "rejected_rows",
+    "unmapped_activities",
+    "sla_attainment",
+    "kpi_drift",
+    "kpi_outlier",
+    "pause_outlier",
     "pingpong",
     "handover_hotspot",
     "case_duration_spread",
@@ -57,12 +68,43 @@ that it is a row in the handover table, not something to act on first."""
 
 
 def derive_findings(doc: dict[str, Any]) -> list[Finding]:
-    """Plain-language findings for the diagnosis document ``doc``, highest impact first.
+    """Plain-language findings for the document ``doc``, highest impact first.
 
-    ``doc`` follows the JSON contract of ``supportflow diagnose`` (schema 1.0). A finding is
-    only emitted when its figures are present and non-zero. Raises ``KeyError`` if a key the
-    contract guarantees is missing.
+    ``doc`` follows the JSON contract of ``supportflow diagnose`` (schema 1.0), with or
+    without its ``kpi`` section, or is the document of ``supportflow kpi`` (``generator`` and
+    ``kpi`` only). A finding is only emitted when its figures are present and non-zero. Raises
+    ``KeyError`` if a key the contract guarantees is missing.
     """
+    findings = _diagnosis_findings(doc) if "log" in doc else []
+    if doc.get("kpi"):
+        findings += derive_kpi_findings(doc["kpi"])
+    return rank_findings(findings)
+
+
+def rank_findings(findings: list[Finding]) -> list[Finding]:
+    """``findings`` by ``impact_s`` (largest first), then by :data:`KIND_ORDER`."""
+    # sorted() is stable: findings of one kind keep their order (handover teams, then agents).
+    return sorted(
+        findings,
+        key=lambda finding: (-float(finding["impact_s"]), KIND_ORDER.index(finding["kind"])),
+    )
+
+
+def report_findings(doc: dict[str, Any]) -> list[Finding]:
+    """The findings a report shows: the document's own, else derived here.
+
+    A diagnosis document written before its ``kpi`` section was added (its ``findings`` hold
+    no KPI kind) gets the KPI findings added and ranked with the others.
+    """
+    if "findings" not in doc:
+        return derive_findings(doc)
+    findings: list[Finding] = list(doc["findings"])
+    if doc.get("kpi") and not any(finding["kind"] in KPI_KINDS for finding in findings):
+        findings = rank_findings(findings + derive_kpi_findings(doc["kpi"]))
+    return findings
+
+
+def _diagnosis_findings(doc: dict[str, Any]) -> list[Finding]:
     cases = int(doc["log"]["cases"])
     candidates = [
         _bottleneck(doc),
@@ -75,12 +117,7 @@ def derive_findings(doc: dict[str, Any]) -> list[Finding]:
         _wait_hour_peak(doc),
         _arrival_peak(doc),
     ]
-    findings = [finding for finding in candidates if finding is not None]
-    # sorted() is stable: the two handover findings keep their order (teams, then agents).
-    return sorted(
-        findings,
-        key=lambda finding: (-float(finding["impact_s"]), KIND_ORDER.index(finding["kind"])),
-    )
+    return [finding for finding in candidates if finding is not None]
 
 
 def _finding(kind: str, impact_s: float, values: dict[str, Any]) -> Finding:

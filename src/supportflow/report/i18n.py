@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from supportflow.report.formatting import NumberFormat
+from supportflow.report.i18n_kpi import EN_KPI, ZH_KPI
 
 EN: dict[str, str] = {
     "title": "Process diagnosis",
@@ -180,6 +181,7 @@ EN: dict[str, str] = {
         "gitlab.com/graphviz/graphviz), compiled to WebAssembly by @hpcc-js/wasm-graphviz "
         "{package} (Apache-2.0), which includes Expat (MIT)."
     ),
+    **EN_KPI,
 }
 
 ZH: dict[str, str] = {
@@ -321,6 +323,7 @@ ZH: dict[str, str] = {
         "绘制，经 @hpcc-js/wasm-graphviz {package}（Apache-2.0）编译为 WebAssembly，"
         "其中包含 Expat（MIT）。"
     ),
+    **ZH_KPI,
 }
 
 

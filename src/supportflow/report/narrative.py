@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from supportflow.report.i18n import Language
+from supportflow.report.kpi_narrative import KPI_DESCRIBERS
 
 MAX_PATH_STEPS_IN_SENTENCE = 8
 """A variant longer than this is shortened in a sentence (the variants table shows it all)."""
@@ -235,4 +236,5 @@ _DESCRIBERS: dict[str, tuple[Callable[[dict[str, Any], Language], Sentences], st
     "variant_coverage": (_variant_coverage, "variants"),
     "wait_hour_peak": (_wait_hour_peak, "heatmaps"),
     "arrival_peak": (_arrival_peak, "heatmaps"),
+    **KPI_DESCRIBERS,
 }
