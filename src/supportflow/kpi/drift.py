@@ -141,8 +141,8 @@ def transition_series(engine: DuckDBEngine, *, top: int, min_count: int) -> Seri
         return _series_from(
             engine,
             relation="SELECT enum_code(act) AS src, enum_code(next_act) AS tgt, ts AS t0, "
-            "next_ts - ts AS wait, CAST(act AS VARCHAR) AS a, CAST(next_act AS VARCHAR) AS b "
-            "FROM kpi_ev WHERE next_act IS NOT NULL",
+            "next_ts - ts AS wait FROM kpi_ev WHERE next_act IS NOT NULL",
+            names="SELECT enum_code(act) AS code, activity FROM kpi_activity",
             top=top,
             min_count=min_count,
         )
@@ -150,26 +150,27 @@ def transition_series(engine: DuckDBEngine, *, top: int, min_count: int) -> Seri
         build_primitives(engine, has_resource=False, has_team=False)
     return _series_from(
         engine,
-        relation="""SELECT p.src, p.tgt, p.t0, p.wait, a.activity AS a, b.activity AS b
-            FROM pairs p
-            JOIN (SELECT activity, enum_code(CAST(activity AS activity_t)) AS code
-                  FROM activity_dict) a ON a.code = p.src
-            JOIN (SELECT activity, enum_code(CAST(activity AS activity_t)) AS code
-                  FROM activity_dict) b ON b.code = p.tgt""",
+        relation="SELECT src, tgt, t0, wait FROM pairs",
+        names="SELECT enum_code(CAST(activity AS activity_t)) AS code, activity FROM activity_dict",
         top=top,
         min_count=min_count,
     )
 
 
-def _series_from(engine: DuckDBEngine, *, relation: str, top: int, min_count: int) -> SeriesSource:
-    """The costliest transitions of ``relation`` (``src, tgt, t0, wait, a, b``: codes, the
-    source event's time, the wait in µs, and the two activity names) as drift series."""
-    engine.materialise("drift_pairs", relation)
+def _series_from(
+    engine: DuckDBEngine, *, relation: str, names: str, top: int, min_count: int
+) -> SeriesSource:
+    """The costliest transitions of ``relation`` (``src, tgt`` activity codes, ``t0`` the
+    source event's time, ``wait`` in µs) as drift series; ``names`` maps codes to activities."""
+    engine.execute("drift_pairs", f"CREATE OR REPLACE TEMP VIEW drift_pairs AS {relation}")
     costliest = engine.rows(
         "drift_costliest_transitions",
-        f"""SELECT src, tgt, any_value(a), any_value(b) FROM drift_pairs
-            GROUP BY src, tgt HAVING count(*) >= {int(min_count)}
-            ORDER BY sum(wait) DESC, any_value(a), any_value(b) LIMIT {int(top)}""",
+        f"""WITH top AS (SELECT src, tgt, sum(wait) AS total FROM drift_pairs
+                         GROUP BY src, tgt HAVING count(*) >= {int(min_count)}),
+                 names AS ({names})
+            SELECT top.src, top.tgt, a.activity, b.activity
+            FROM top JOIN names a ON a.code = top.src JOIN names b ON b.code = top.tgt
+            ORDER BY top.total DESC, a.activity, b.activity LIMIT {int(top)}""",
     )
     if not costliest:
         return [], _NOTHING

@@ -191,8 +191,7 @@ def _build_clocks(
 
 def _build_pauses(engine: DuckDBEngine, policy: SlaPolicy, calendars: CalendarTables) -> None:
     """``sla_pauses``: the stretches in which a clock does not run (a pause state, or resolved
-    before a reopen) with B at both ends and the paused business µs before each, and
-    ``sla_paused``, the paused business µs per clock."""
+    before a reopen) with B at both ends, and ``sla_paused``, the paused business µs per clock."""
     pausing = [1, *([0] if policy.pause_first_response else [])]
     stopping = ", ".join(literal(s) for s in (*policy.pause_states, *_DONE_STATES))
     stretches = f"""
@@ -205,13 +204,7 @@ def _build_pauses(engine: DuckDBEngine, policy: SlaPolicy, calendars: CalendarTa
     with_start = business_time_sql(stretches, tables=calendars, cid="cid", at="s_us", out="bs")
     with_end = business_time_sql(with_start, tables=calendars, cid="cid", at="e_us", out="be")
     engine.materialise(
-        "sla_pauses",
-        f"""
-        SELECT clock_id, s_us, bs, be,
-               coalesce(sum(be - bs) OVER (PARTITION BY clock_id ORDER BY s_us
-                        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before_us
-        FROM ({with_end}) WHERE be > bs
-        """,
+        "sla_pauses", f"SELECT clock_id, s_us, bs, be FROM ({with_end}) WHERE be > bs"
     )
     engine.materialise(
         "sla_paused",
@@ -233,11 +226,14 @@ def _build_breaches(engine: DuckDBEngine, calendars: CalendarTables) -> None:
                    coalesce(p.paused_us, 0) AS paused_us
             FROM sla_clock c LEFT JOIN sla_paused p ON p.clock_id = c.clock_id
             WHERE {_LATE}
-        ), gaps AS (
-            SELECT l.clock_id,
-                   min(l.base + q.before_us) FILTER (l.base + q.before_us <= q.bs) AS reach_us
+        ), ordered AS (  -- only late clocks need their pauses in order
+            SELECT l.clock_id, l.base, q.bs,
+                   coalesce(sum(q.be - q.bs) OVER (PARTITION BY l.clock_id ORDER BY q.s_us
+                            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before_us
             FROM late l JOIN sla_pauses q ON q.clock_id = l.clock_id
-            GROUP BY l.clock_id
+        ), gaps AS (
+            SELECT clock_id, min(base + before_us) FILTER (base + before_us <= bs) AS reach_us
+            FROM ordered GROUP BY clock_id
         )
         SELECT l.clock_id, l.cid, coalesce(g.reach_us, l.base + l.paused_us) AS reach_us
         FROM late l LEFT JOIN gaps g ON g.clock_id = l.clock_id
