@@ -121,8 +121,9 @@ def discover_breakdowns(
         + " FROM kpi_breakdown_values",
     )[0]
     result = []
+    grouped = _group_rows(engine, dimensions, definitions)
     for dimension in dimensions:
-        rows = _group_rows(engine, dimension, definitions)
+        rows = grouped.get(dimension, [])
         for i, definition in enumerate(definitions):
             mean_x, sd_x, plain_mean = overall[3 * i : 3 * i + 3]
             if mean_x is None:
@@ -141,18 +142,26 @@ def discover_breakdowns(
 
 
 def _group_rows(
-    engine: DuckDBEngine, dimension: str, definitions: list[KpiDefinition]
-) -> list[tuple[object, ...]]:
+    engine: DuckDBEngine, dimensions: list[str], definitions: list[KpiDefinition]
+) -> dict[str, list[tuple[object, ...]]]:
+    """Per dimension, its groups' rows: one scan with a grouping set per dimension."""
     aggregates = ", ".join(
         f"count(v{i}), avg(v{i}), quantile_cont(v{i}, 0.5), quantile_cont(v{i}, 0.9), "
         f"avg({_scale(d, f'v{i}')})"
         for i, d in enumerate(definitions)
     )
-    return engine.rows(
-        f"kpi_breakdown_{dimension}",
-        f"SELECT coalesce({dimension}, '(unknown)'), {aggregates} "
-        f"FROM kpi_breakdown_values GROUP BY 1",
+    which = " ".join(f"WHEN grouping({d}) = 0 THEN {i}" for i, d in enumerate(dimensions))
+    value = " ".join(f"WHEN grouping({d}) = 0 THEN CAST({d} AS VARCHAR)" for d in dimensions)
+    sets = ", ".join(f"({d})" for d in dimensions)
+    rows = engine.rows(
+        "kpi_breakdown_groups",
+        f"SELECT CASE {which} END, coalesce(CASE {value} END, '(unknown)'), {aggregates} "
+        f"FROM kpi_breakdown_values GROUP BY GROUPING SETS ({sets})",
     )
+    grouped: dict[str, list[tuple[object, ...]]] = {}
+    for row in rows:
+        grouped.setdefault(dimensions[int(row[0])], []).append(tuple(row[1:]))
+    return grouped
 
 
 def _breakdown(
@@ -202,15 +211,16 @@ def discover_pause_usage(engine: DuckDBEngine) -> list[PauseUsage]:
     rows = engine.rows(
         "kpi_pause_usage",
         """
-        WITH touched AS (SELECT resource, count(DISTINCT case_id) AS tickets FROM kpi_intervals
-                         WHERE resource IS NOT NULL GROUP BY resource),
+        WITH touched AS (SELECT resource, count(*) AS tickets FROM (
+                             SELECT DISTINCT resource, case_id FROM kpi_ev
+                             WHERE resource IS NOT NULL) GROUP BY resource),
              pauses AS (SELECT resource, count(DISTINCT case_id) AS paused,
                                quantile_cont((end_us - start_us) / 1e6, 0.5) AS median_pause
                         FROM kpi_intervals
                         WHERE state = 'waiting_on_customer' AND prev_state <> 'waiting_on_customer'
                           AND resource IS NOT NULL
                         GROUP BY resource)
-        SELECT t.resource, t.tickets, coalesce(p.paused, 0), p.median_pause
+        SELECT CAST(t.resource AS VARCHAR), t.tickets, coalesce(p.paused, 0), p.median_pause
         FROM touched t LEFT JOIN pauses p USING (resource)
         """,
     )

@@ -189,15 +189,15 @@ def _build_intervals(
     )
     _build_dimensions(engine, log, attributes)
     # A state lasts from its event to the next state change; a ticket is "created" until its
-    # first state event. Events that change nothing are not segments.
+    # first state event. Events that change nothing are not segments. The text columns stay
+    # ENUMs (they compare with text literals and read back as text) to save the conversion.
     engine.materialise(
         "kpi_intervals",
         """
         SELECT case_id, ts AS start_us, next_state_us AS end_us,
-               CAST(coalesce(state_raw, CAST('created' AS kpi_state_t)) AS VARCHAR) AS state,
-               CAST(CASE WHEN n = 1 THEN NULL ELSE prev_state END AS VARCHAR) AS prev_state,
-               CAST(act AS VARCHAR) AS activity, CAST(resource AS VARCHAR) AS resource,
-               CAST(team AS VARCHAR) AS team, seq, n
+               coalesce(state_raw, CAST('created' AS kpi_state_t)) AS state,
+               CASE WHEN n = 1 THEN NULL ELSE prev_state END AS prev_state,
+               act AS activity, resource, team, seq, n
         FROM kpi_ev WHERE state_raw IS NOT NULL OR n = 1
         """,
     )
@@ -220,7 +220,7 @@ def _build_tickets(engine: DuckDBEngine, log: EventLog, *, clock_us: int) -> Non
     )
 
     def time_in(name: str) -> str:
-        return f"coalesce(sum({until_clock}) FILTER ({segment} AND {state} = '{name}'), 0) / 1e6"
+        return f"coalesce(sum(dur) FILTER (seg_state = '{name}'), 0) / 1e6"
 
     # A handover is one event that moves the ticket to another team, or to another agent of the
     # same team; the agent a new team picks completes that team's handover (ServiceNow's
@@ -234,11 +234,10 @@ def _build_tickets(engine: DuckDBEngine, log: EventLog, *, clock_us: int) -> Non
         f"""
         WITH flagged AS (
             SELECT *,
-                   {segment} AND {state} IN {_DONE} AND prev_state NOT IN {_DONE}
-                     AS becomes_done,
-                   {segment} AND n > 1 AND prev_state IN {_DONE} AND {state} NOT IN {_DONE}
-                     AS is_reopen
-            FROM kpi_ev
+                   seg_state IN {_DONE} AND prev_state NOT IN {_DONE} AS becomes_done,
+                   n > 1 AND prev_state IN {_DONE} AND seg_state NOT IN {_DONE} AS is_reopen
+            FROM (SELECT *, CASE WHEN {segment} THEN {state} END AS seg_state,
+                         {until_clock} AS dur FROM kpi_ev)
         ), bounce AS (
             -- the handler sequence with consecutive repeats collapsed: X, Y, X is ping-pong
             SELECT case_id, bool_or(same) AS pingpong FROM (
@@ -254,10 +253,10 @@ def _build_tickets(engine: DuckDBEngine, log: EventLog, *, clock_us: int) -> Non
                    min(ts) FILTER (is_first_response) AS first_response_us,
                    min(ts) FILTER (becomes_done) AS first_resolved_us,
                    max(ts) FILTER (becomes_done) AS last_done_us,
-                   max(ts) FILTER ({segment} AND {state} = 'closed' AND prev_state <> 'closed')
+                   max(ts) FILTER (seg_state = 'closed' AND prev_state <> 'closed')
                      AS last_closed_us,
                    max(ts) AS last_us,
-                   arg_max({state}, n) FILTER ({segment}) AS final_state,
+                   arg_max(seg_state, n) FILTER (seg_state IS NOT NULL) AS final_state,
                    count(*) FILTER (is_reopen) AS reopens,
                    count(*) FILTER {agent_change} AS reassignments,
                    count(*) FILTER {team_change} AS team_transfers,
