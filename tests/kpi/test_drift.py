@@ -17,13 +17,9 @@ import pandas as pd
 import pytest
 
 from supportflow.eventlog import load_event_log
-from supportflow.kpi.changepoints import Calendar, local_date
-from supportflow.kpi.drift import (
-    SeriesDrift,
-    detect_drift,
-    detect_series_drift,
-    named_series,
-)
+from supportflow.kpi.drift import SeriesDrift, detect_drift, detect_series_drift
+from supportflow.kpi.drift_series import named_series
+from supportflow.kpi.periods import Calendar, local_date
 from supportflow.mining.engine import DuckDBEngine
 
 DAY_S = 86_400.0
