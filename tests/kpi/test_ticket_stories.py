@@ -128,3 +128,33 @@ def test_unknown_activities_are_listed(tmp_path: Path) -> None:
     log = load_event_log(path)
     tables = build_ticket_tables(DuckDBEngine(log.con), log, STATUS)
     assert tables.unmapped_activities == {"Escalate": 1}
+
+
+def test_handling_time_comes_from_start_and_complete_when_the_log_has_them(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "lifecycle.csv"
+    path.write_text(
+        "case,activity,time,lifecycle,csat\n"
+        "T1,New,2024-06-01T09:00:00Z,complete,\n"
+        "T1,Open,2024-06-01T09:10:00Z,start,\n"
+        "T1,Open,2024-06-01T09:40:00Z,complete,\n"
+        "T1,Open,2024-06-01T10:00:00Z,start,\n"
+        "T1,Open,2024-06-01T10:45:00Z,complete,\n"
+        "T1,Solved,2024-06-01T11:00:00Z,complete,4\n"
+        "T2,New,2024-06-01T09:00:00Z,complete,\n"
+        "T2,Open,2024-06-01T12:00:00Z,start,\n"
+        "T2,Solved,2024-06-01T13:00:00Z,complete,2\n",
+        encoding="utf-8",
+    )
+    log = load_event_log(path, keep_attributes=True)
+    report = compute_kpis(log, status=STATUS, dimensions=[], drift_period=None)
+    assert report.status_map.handling_source == "lifecycle"
+    assert report.status_map.attributes == {"csat": "csat"}
+    handling = log.con.execute(
+        "SELECT case_id, handling_s, csat FROM kpi_tickets ORDER BY case_id"
+    ).fetchall()
+    # T1: two Open instances, 30 + 45 min; T2: an Open start without its completion adds nothing
+    assert handling == [("T1", 4500.0, 4.0), ("T2", 0.0, 2.0)]
+    kpis = {k.name: k for k in report.kpis}
+    assert (kpis["csat"].count, kpis["csat"].mean) == (2, 3.0)

@@ -44,6 +44,8 @@ class StatusMapUse:
     """Share of events whose activity the map names."""
     unmapped_activities: dict[str, int]
     assignment_source: str
+    handling_source: str
+    """``lifecycle`` (start → complete pairs) or ``states`` (time in ``in_progress``)."""
     attributes: dict[str, str]
 
 
@@ -140,6 +142,7 @@ def compute_kpis(
             coverage=coverage,
             unmapped_activities=tables.unmapped_activities,
             assignment_source=tables.assignment_source,
+            handling_source=tables.handling_source,
             attributes=tables.attributes,
         ),
         tickets=tables.tickets,

@@ -48,6 +48,8 @@ class TicketTables:
     """Whether the map names a first-response activity (else that KPI is not computed)."""
     assignment_source: str
     """``status map`` or ``resource column``: where "assigned" is read from."""
+    handling_source: str
+    """``lifecycle`` (start → complete of each activity) or ``states`` (time in progress)."""
     attributes: dict[str, str]
     """Which source column feeds ``csat``, ``effort``, ``tier`` and ``category``."""
 
@@ -125,7 +127,8 @@ def build_ticket_tables(
         clock_us = int(engine.rows("kpi_clock", "SELECT max(ts) FROM events")[0][0])
     has_assigned = bool(status.assigned)
     _build_intervals(engine, log, attributes, has_assigned=has_assigned)
-    _build_tickets(engine, log, clock_us=clock_us)
+    from_lifecycle = _build_active_time(engine, log)
+    _build_tickets(engine, log, clock_us=clock_us, from_lifecycle=from_lifecycle)
     unmapped = engine.rows(
         "kpi_unmapped",
         "SELECT activity, events FROM kpi_activity WHERE NOT known ORDER BY events DESC, activity",
@@ -135,6 +138,7 @@ def build_ticket_tables(
         tickets=tickets,
         unmapped_activities={str(a): int(n) for a, n in unmapped},
         has_first_response=bool(status.first_response),
+        handling_source="lifecycle" if from_lifecycle else "states",
         assignment_source="status map" if has_assigned else "resource column",
         attributes={role: column[len("attr:") :] for role, column in attributes.items()},
     )
@@ -203,7 +207,44 @@ def _build_intervals(
     )
 
 
-def _build_tickets(engine: DuckDBEngine, log: EventLog, *, clock_us: int) -> None:
+def _build_active_time(engine: DuckDBEngine, log: EventLog) -> bool:
+    """``kpi_active``: per ticket, the active work that start/complete pairs measure.
+
+    The n-th ``start`` of an activity in a ticket pairs with its n-th ``complete`` (first in,
+    first out, as activity instances are usually logged); a start without its completion adds
+    nothing. Returns whether the log has start events at all (else handling time is read from
+    the states).
+    """
+    if not log.has("lifecycle"):
+        return False
+    starts = engine.rows(
+        "kpi_lifecycle_starts", "SELECT count(*) FROM staged WHERE lower(lifecycle) = 'start'"
+    )[0][0]
+    if not starts:
+        return False
+    engine.materialise(
+        "kpi_active",
+        """
+        WITH lc AS (
+            SELECT case_id, activity, ts, lower(lifecycle) AS phase,
+                   row_number() OVER (PARTITION BY case_id, activity, lower(lifecycle)
+                                      ORDER BY ts, rowid) AS k
+            FROM staged
+            WHERE case_id IS NOT NULL AND activity IS NOT NULL AND ts IS NOT NULL
+              AND lower(lifecycle) IN ('start', 'complete'))
+        SELECT s.case_id, sum(greatest(c.ts - s.ts, 0)) / 1e6 AS active_s
+        FROM lc s JOIN lc c
+          ON s.case_id = c.case_id AND s.activity = c.activity AND s.k = c.k
+        WHERE s.phase = 'start' AND c.phase = 'complete'
+        GROUP BY s.case_id
+        """,
+    )
+    return True
+
+
+def _build_tickets(
+    engine: DuckDBEngine, log: EventLog, *, clock_us: int, from_lifecycle: bool
+) -> None:
     handler = "team" if log.has("team") else "resource"
     # without an "assigned" activity, every agent-naming event assigns: prev_assignee is then
     # exactly the previous agent
@@ -277,12 +318,14 @@ def _build_tickets(engine: DuckDBEngine, log: EventLog, *, clock_us: int) -> Non
                CAST(team_transfers AS INTEGER) AS team_transfers,
                CAST(handovers AS INTEGER) AS handovers,
                coalesce(b.pingpong, false) AS pingpong,
-               handling_s, waiting_on_customer_s, waiting_on_third_party_s,
+               {"coalesce(v.active_s, 0.0)" if from_lifecycle else "handling_s"} AS handling_s,
+               waiting_on_customer_s, waiting_on_third_party_s,
                first_resolved_us IS NOT NULL AND reopens = 0 AND handovers = 0
                  AND waiting_on_customer_s = 0 AS fcr,
                d.priority, d.channel, a.team, d.region, d.language, a.agent, d.tier,
                d.category, d.csat, d.effort
         FROM agg a LEFT JOIN bounce b USING (case_id) LEFT JOIN kpi_dims d USING (case_id)
+        {"LEFT JOIN kpi_active v USING (case_id)" if from_lifecycle else ""}
         """,
     )
 
