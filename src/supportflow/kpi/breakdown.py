@@ -214,19 +214,28 @@ def discover_pause_usage(engine: DuckDBEngine) -> list[PauseUsage]:
     The agent of a pause is the resource of the event that started it. Agents are ordered by
     z-score, most unusual first.
     """
+    has_agents = engine.rows(
+        "kpi_has_agents", "SELECT count(*) FROM duckdb_types() WHERE type_name = 'resource_t'"
+    )[0][0]
+    if not has_agents:
+        return []
     rows = engine.rows(
         "kpi_pause_usage",
         """
-        WITH touched AS (SELECT resource, count(*) AS tickets FROM (
-                             SELECT DISTINCT resource, case_id FROM kpi_ev
-                             WHERE resource IS NOT NULL) GROUP BY resource),
-             pauses AS (SELECT resource, count(DISTINCT case_id) AS paused,
+        WITH touched AS (
+                 SELECT CAST(enum_range(NULL::resource_t)[code] AS VARCHAR) AS resource,
+                        count(*) AS tickets
+                 FROM (SELECT unnest(list_distinct(list_filter(res, lambda x: x > 0))) AS code
+                       FROM kpi_lists)
+                 GROUP BY code),
+             pauses AS (SELECT CAST(resource AS VARCHAR) AS resource,
+                               count(DISTINCT case_id) AS paused,
                                quantile_cont((end_us - start_us) / 1e6, 0.5) AS median_pause
                         FROM kpi_intervals
                         WHERE state = 'waiting_on_customer' AND prev_state <> 'waiting_on_customer'
                           AND resource IS NOT NULL
                         GROUP BY resource)
-        SELECT CAST(t.resource AS VARCHAR), t.tickets, coalesce(p.paused, 0), p.median_pause
+        SELECT t.resource, t.tickets, coalesce(p.paused, 0), p.median_pause
         FROM touched t LEFT JOIN pauses p USING (resource)
         """,
     )

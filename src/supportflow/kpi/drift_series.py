@@ -32,19 +32,21 @@ def transition_series(engine: DuckDBEngine, *, top: int, min_count: int) -> Seri
     """The waits of the ``top`` transitions with the most total waiting, among those seen at
     least ``min_count`` times: series ``"A → B"``, observed when A happened, valued by the wait.
 
-    Reads the KPI step's ``kpi_ev`` when it exists, else the mining primitives (``pairs``),
-    building them when the connection has neither.
+    Reads the mining primitives (``pairs``), or the KPI step's ``case_lists`` when only those
+    were built, building the primitives when the connection has neither.
 
     Raises:
         MiningError: when a query fails.
     """
-    if table_exists(engine, "kpi_ev"):
-        # the KPI step's window pass already laid each event beside the next one
+    if not table_exists(engine, "pairs") and table_exists(engine, "case_lists"):
+        # the KPI step built the per-case lists only: lay each event beside the next one
         return _series_from(
             engine,
-            relation="SELECT enum_code(act) AS src, enum_code(next_act) AS tgt, ts AS t0, "
-            "next_ts - ts AS wait FROM kpi_ev WHERE next_act IS NOT NULL",
-            names="SELECT enum_code(act) AS code, activity FROM kpi_activity",
+            relation="SELECT unnest(acts[1:-2]) AS src, unnest(acts[2:]) AS tgt, "
+            "unnest(tss[1:-2]) AS t0, unnest(tss[2:]) - unnest(tss[1:-2]) AS wait "
+            "FROM case_lists",
+            names="SELECT enum_code(CAST(activity AS activity_t)) AS code, activity "
+            "FROM activity_dict",
             top=top,
             min_count=min_count,
         )

@@ -134,8 +134,8 @@ def _build_transitions(engine: DuckDBEngine) -> None:
     from another state, or being created resolved) or reopened (leaving them), with the time
     it has spent ``in_progress`` before that moment."""
     columns = {row[0] for row in engine.rows("alert_interval_columns", "DESCRIBE kpi_intervals")}
-    # Events at the same instant keep the log's order when the table carries it.
-    order = "start_us, seq" if "seq" in columns else "start_us, end_us NULLS LAST, activity"
+    # Events at the same instant keep the log's order: ``n`` is the event's place in its ticket.
+    order = "n" if "n" in columns else "start_us, end_us NULLS LAST, activity"
     case = f"PARTITION BY case_id ORDER BY {order}"
     engine.materialise(
         "alert_transitions",

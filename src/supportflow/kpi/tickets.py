@@ -21,7 +21,14 @@ from dataclasses import dataclass
 
 from supportflow.eventlog.load import EventLog
 from supportflow.eventlog.sql import identifier, literal
+from supportflow.kpi.ticket_lists import (
+    STATE_CODES,
+    build_ticket_lists,
+    segments_sql,
+    ticket_facts_sql,
+)
 from supportflow.mining.engine import DuckDBEngine
+from supportflow.mining.primitives import build_case_lists, case_lists_exist
 from supportflow.rules.status import STATE_CATEGORIES, StatusMap
 
 DIMENSIONS = ("priority", "channel", "team", "region", "language", "agent", "tier", "category")
@@ -66,23 +73,13 @@ def _attribute_columns(engine: DuckDBEngine) -> dict[str, str]:
     return found
 
 
-def _create_types(engine: DuckDBEngine, log: EventLog) -> None:
-    """ENUM types for states, activities, agents and teams: the window pass then sorts and
-    compares one- to four-byte codes instead of strings, which halves its cost."""
-    for table in ("kpi_ev", "kpi_activity"):
+def _create_state_type(engine: DuckDBEngine) -> None:
+    """The ENUM of states: segments carry one byte instead of a word, and compare with text."""
+    for table in ("kpi_intervals", "kpi_activity"):
         engine.execute(f"drop_{table}", f"DROP TABLE IF EXISTS {table}")
+    engine.execute("drop_kpi_state_t", "DROP TYPE IF EXISTS kpi_state_t")
     states = ", ".join(literal(s) for s in STATE_CATEGORIES)
-    columns = {"kpi_state_t": None, "kpi_activity_t": "activity"}
-    columns |= {"kpi_resource_t": "resource", "kpi_team_t": "team"}
-    for name, column in columns.items():
-        engine.execute(f"drop_{name}", f"DROP TYPE IF EXISTS {name}")
-        if column is None:
-            values = states
-        elif column == "activity" or log.has(column):
-            values = f"SELECT DISTINCT {column} FROM events WHERE {column} IS NOT NULL"
-        else:
-            values = "'(none)'"
-        engine.execute(f"create_{name}", f"CREATE TYPE {name} AS ENUM ({values})")
+    engine.execute("create_kpi_state_t", f"CREATE TYPE kpi_state_t AS ENUM ({states})")
 
 
 def _classify_activities(engine: DuckDBEngine, status: StatusMap) -> None:
@@ -95,8 +92,8 @@ def _classify_activities(engine: DuckDBEngine, status: StatusMap) -> None:
     engine.materialise(
         "kpi_activity",
         f"""
-        WITH acts AS (SELECT activity, count(*) AS events FROM events GROUP BY activity)
-        SELECT a.activity, CAST(a.activity AS kpi_activity_t) AS act, a.events,
+        WITH acts AS (SELECT activity, events FROM activity_dict)
+        SELECT a.activity, enum_code(CAST(a.activity AS activity_t)) AS code, a.events,
                CAST(coalesce(any_value(m.category) FILTER (m.category IN ({states})),
                         CASE WHEN bool_or(m.category = 'reopened') THEN 'in_progress' END)
                  AS kpi_state_t) AS state,
@@ -120,15 +117,44 @@ def build_ticket_tables(
     Raises:
         MiningError: a query failed (the message names it).
     """
-    _create_types(engine, log)
+    _create_state_type(engine)
+    has_resource, has_team = log.has("resource"), log.has("team")
+    if not case_lists_exist(engine):
+        build_case_lists(engine, has_resource=has_resource, has_team=has_team)
     _classify_activities(engine, status)
     attributes = _attribute_columns(engine)
     if clock_us is None:
         clock_us = int(engine.rows("kpi_clock", "SELECT max(ts) FROM events")[0][0])
     has_assigned = bool(status.assigned)
-    _build_intervals(engine, log, attributes, has_assigned=has_assigned)
+    codes = engine.rows(
+        "kpi_activity_codes",
+        "SELECT code, state, is_assigned, is_first_response FROM kpi_activity ORDER BY code",
+    )
+    size = max(int(c[0]) for c in codes) + 1
+    states, assigned, first_response = [0] * size, [0] * size, [0] * size
+    for code, state, is_assigned, is_first_response in codes:
+        states[int(code)] = STATE_CODES[state] if state is not None else 0
+        assigned[int(code)] = int(bool(is_assigned))
+        first_response[int(code)] = int(bool(is_first_response))
+    build_ticket_lists(
+        engine,
+        states=states,
+        assigned=assigned if has_assigned else None,
+        first_response=first_response,
+        has_resource=has_resource,
+        has_team=has_team,
+        handler="teams" if has_team else "res",
+    )
+    _build_segments(engine, has_resource=has_resource, has_team=has_team)
+    _build_dimensions(engine, log, attributes)
     from_lifecycle = _build_active_time(engine, log)
-    _build_tickets(engine, log, clock_us=clock_us, from_lifecycle=from_lifecycle)
+    _build_tickets(
+        engine,
+        clock_us=clock_us,
+        from_lifecycle=from_lifecycle,
+        has_resource=has_resource,
+        has_team=has_team,
+    )
     unmapped = engine.rows(
         "kpi_unmapped",
         "SELECT activity, events FROM kpi_activity WHERE NOT known ORDER BY events DESC, activity",
@@ -144,65 +170,25 @@ def build_ticket_tables(
     )
 
 
-def _build_intervals(
-    engine: DuckDBEngine, log: EventLog, attributes: dict[str, str], *, has_assigned: bool
-) -> None:
-    """``kpi_ev`` (every event with what its neighbours say) and ``kpi_intervals`` from it.
+def _names(kind: str, code: str, *, present: bool) -> str:
+    """SQL naming handler ``code`` (0 = none) through the mining ENUM of ``kind``."""
+    if not present:
+        return "CAST(NULL AS VARCHAR)"
+    return f"enum_range(NULL::{kind}_t)[nullif({code}, 0)]"
 
-    One window pass over the events computes everything that needs order: the previous state,
-    the next state change, the previous team and agent. Window passes cost five times an
-    aggregation on 5M events, so there is exactly one.
-    """
-    # Without an "assigned" activity in the map, the resource column is read as the owner (as
-    # ServiceNow's assigned_to): every event naming an agent is an assignment, and a change of
-    # agent is a reassignment. With one, only those activities assign: a log whose resource is
-    # "who did the step" does not count the closing clerk as a reassignment.
-    assigned = "k.is_assigned" if has_assigned else "e.resource IS NOT NULL"
-    if not log.has("resource") and not has_assigned:
-        assigned = "false"
-    prev_resource = (
-        "lag(e.resource IGNORE NULLS) OVER w"
-        if has_assigned and not log.has("team")
-        else "CAST(NULL AS kpi_resource_t)"
-    )
-    resource = "CAST(resource AS kpi_resource_t)" if log.has("resource") else "NULL"
-    team = "CAST(team AS kpi_team_t)" if log.has("team") else "NULL"
-    engine.materialise(
-        "kpi_ev",
-        f"""
-        WITH e AS (SELECT case_id, activity, ts, seq,
-                          CAST({resource} AS kpi_resource_t) AS resource,
-                          CAST({team} AS kpi_team_t) AS team FROM events)
-        SELECT e.case_id, e.ts, e.seq, k.act, k.state AS state_raw,
-               {assigned} AS is_assigned, k.is_first_response, e.resource, e.team,
-               row_number() OVER w AS n,
-               lead(k.act) OVER w AS next_act, lead(e.ts) OVER w AS next_ts,
-               coalesce(lag(k.state IGNORE NULLS) OVER w, CAST('created' AS kpi_state_t)) AS prev_state,
-               lead(CASE WHEN k.state IS NOT NULL THEN e.ts END IGNORE NULLS) OVER w
-                 AS next_state_us,
-               lag(e.team IGNORE NULLS) OVER w AS prev_team,
-               lag(CASE WHEN {assigned} THEN e.resource END IGNORE NULLS) OVER w
-                 AS prev_assignee,
-               lag(CASE WHEN {assigned} AND e.resource IS NOT NULL
-                        THEN coalesce(enum_code(e.team), -1) END IGNORE NULLS) OVER w
-                 AS prev_assignee_team,
-               {prev_resource} AS prev_resource
-        FROM e JOIN kpi_activity k ON k.activity = e.activity
-        WINDOW w AS (PARTITION BY e.case_id ORDER BY e.ts, e.seq)
-        """,
-    )
-    _build_dimensions(engine, log, attributes)
-    # A state lasts from its event to the next state change; a ticket is "created" until its
-    # first state event. Events that change nothing are not segments. The text columns stay
-    # ENUMs (they compare with text literals and read back as text) to save the conversion.
+
+def _build_segments(engine: DuckDBEngine, *, has_resource: bool, has_team: bool) -> None:
+    """``kpi_intervals``: one row per state segment. A state lasts from its event to the next
+    state change; a ticket is "created" until its first state event. Text columns are ENUMs
+    (they compare with text literals and read back as text)."""
     engine.materialise(
         "kpi_intervals",
-        """
-        SELECT case_id, ts AS start_us, next_state_us AS end_us,
-               coalesce(state_raw, CAST('created' AS kpi_state_t)) AS state,
-               CASE WHEN n = 1 THEN NULL ELSE prev_state END AS prev_state,
-               act AS activity, resource, team, seq, n
-        FROM kpi_ev WHERE state_raw IS NOT NULL OR n = 1
+        f"""
+        SELECT case_id, start_us, end_us, state, prev_state,
+               enum_range(NULL::activity_t)[act_code + 1] AS activity,
+               {_names("resource", "res_code", present=has_resource)} AS resource,
+               {_names("team", "team_code", present=has_team)} AS team, n
+        FROM ({segments_sql()})
         """,
     )
 
@@ -243,89 +229,37 @@ def _build_active_time(engine: DuckDBEngine, log: EventLog) -> bool:
 
 
 def _build_tickets(
-    engine: DuckDBEngine, log: EventLog, *, clock_us: int, from_lifecycle: bool
+    engine: DuckDBEngine,
+    *,
+    clock_us: int,
+    from_lifecycle: bool,
+    has_resource: bool,
+    has_team: bool,
 ) -> None:
-    handler = "team" if log.has("team") else "resource"
-    # without an "assigned" activity, every agent-naming event assigns: prev_assignee is then
-    # exactly the previous agent
-    previous_handler = (
-        "prev_team" if handler == "team" else "coalesce(prev_resource, prev_assignee)"
-    )
-    segment = "(state_raw IS NOT NULL OR n = 1)"
-    state = "coalesce(state_raw, CAST('created' AS kpi_state_t))"
-    until_clock = f"coalesce(next_state_us, {int(clock_us)}) - ts"
-    team_change = "(team IS NOT NULL AND prev_team IS NOT NULL AND team <> prev_team)"
-    agent_change = (
-        "(is_assigned AND resource IS NOT NULL AND prev_assignee IS NOT NULL "
-        "AND resource <> prev_assignee)"
-    )
-
-    def time_in(name: str) -> str:
-        return f"coalesce(sum(dur) FILTER (seg_state = '{name}'), 0) / 1e6"
-
-    # A handover is one event that moves the ticket to another team, or to another agent of the
-    # same team; the agent a new team picks completes that team's handover (ServiceNow's
-    # reassignment_count counts the same way, one per update).
-    handover = (
-        f"({team_change} OR ({agent_change} "
-        "AND coalesce(enum_code(team), -1) = prev_assignee_team))"
-    )
+    handling = "coalesce(v.active_s, 0.0)" if from_lifecycle else "f.handling_s"
+    active = "LEFT JOIN kpi_active v USING (case_id)" if from_lifecycle else ""
     engine.materialise(
         "kpi_tickets",
         f"""
-        WITH flagged AS (
-            SELECT *,
-                   seg_state IN {_DONE} AND prev_state NOT IN {_DONE} AS becomes_done,
-                   n > 1 AND prev_state IN {_DONE} AND seg_state NOT IN {_DONE} AS is_reopen
-            FROM (SELECT *, CASE WHEN {segment} THEN {state} END AS seg_state,
-                         {until_clock} AS dur FROM kpi_ev)
-        ), bounce AS (
-            -- the handler sequence with consecutive repeats collapsed: X, Y, X is ping-pong
-            SELECT case_id, bool_or(same) AS pingpong FROM (
-                SELECT case_id, {handler} = lag({handler}, 2) OVER (
-                    PARTITION BY case_id ORDER BY n) AS same
-                FROM kpi_ev
-                WHERE {handler} IS NOT NULL AND {handler} IS DISTINCT FROM {previous_handler})
-            GROUP BY case_id
-        ), agg AS (
-            SELECT case_id,
-                   min(ts) AS created_us,
-                   min(ts) FILTER (is_assigned) AS first_assigned_us,
-                   min(ts) FILTER (is_first_response) AS first_response_us,
-                   min(ts) FILTER (becomes_done) AS first_resolved_us,
-                   max(ts) FILTER (becomes_done) AS last_done_us,
-                   max(ts) FILTER (seg_state = 'closed' AND prev_state <> 'closed')
-                     AS last_closed_us,
-                   max(ts) AS last_us,
-                   arg_max(seg_state, n) FILTER (seg_state IS NOT NULL) AS final_state,
-                   count(*) FILTER (is_reopen) AS reopens,
-                   count(*) FILTER {agent_change} AS reassignments,
-                   count(*) FILTER {team_change} AS team_transfers,
-                   count(*) FILTER {handover} AS handovers,
-                   {time_in("in_progress")} AS handling_s,
-                   {time_in("waiting_on_customer")} AS waiting_on_customer_s,
-                   {time_in("waiting_on_third_party")} AS waiting_on_third_party_s,
-                   CAST(arg_max(team, n) FILTER (team IS NOT NULL) AS VARCHAR) AS team,
-                   CAST(arg_max(resource, n) FILTER (resource IS NOT NULL) AS VARCHAR) AS agent
-            FROM flagged GROUP BY case_id
-        )
-        SELECT a.case_id, created_us, first_assigned_us, first_response_us, first_resolved_us,
-               CASE WHEN final_state IN {_DONE} THEN last_done_us END AS resolved_us,
-               CASE WHEN final_state = 'closed' THEN last_closed_us END AS closed_us,
-               last_us, final_state NOT IN {_DONE} AS is_open,
+        SELECT f.case_id, created_us, first_assigned_us, first_response_us, first_resolved_us,
+               CASE WHEN final_state >= 5 THEN last_done_us END AS resolved_us,
+               CASE WHEN final_state = 6 THEN last_closed_us END AS closed_us,
+               last_us, final_state < 5 AS is_open,
                CAST(reopens AS INTEGER) AS reopens,
                CAST(reassignments AS INTEGER) AS reassignments,
                CAST(team_transfers AS INTEGER) AS team_transfers,
                CAST(handovers AS INTEGER) AS handovers,
-               coalesce(b.pingpong, false) AS pingpong,
-               {"coalesce(v.active_s, 0.0)" if from_lifecycle else "handling_s"} AS handling_s,
+               pingpong, {handling} AS handling_s,
                waiting_on_customer_s, waiting_on_third_party_s,
                first_resolved_us IS NOT NULL AND reopens = 0 AND handovers = 0
                  AND waiting_on_customer_s = 0 AS fcr,
-               d.priority, d.channel, a.team, d.region, d.language, a.agent, d.tier,
-               d.category, d.csat, d.effort
-        FROM agg a LEFT JOIN bounce b USING (case_id) LEFT JOIN kpi_dims d USING (case_id)
-        {"LEFT JOIN kpi_active v USING (case_id)" if from_lifecycle else ""}
+               d.priority, d.channel,
+               CAST({_names("team", "team_code", present=has_team)} AS VARCHAR) AS team,
+               d.region, d.language,
+               CAST({_names("resource", "agent_code", present=has_resource)} AS VARCHAR) AS agent,
+               d.tier, d.category, d.csat, d.effort
+        FROM ({ticket_facts_sql(clock_us=clock_us)}) f
+        LEFT JOIN kpi_dims d USING (case_id) {active}
         """,
     )
 

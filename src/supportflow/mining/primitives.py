@@ -78,6 +78,39 @@ def _handler_names(engine: DuckDBEngine, column: str) -> list[str]:
 
 def build_primitives(engine: DuckDBEngine, *, has_resource: bool, has_team: bool) -> Dictionaries:
     """Materialise the primitive tables; return the code dictionaries."""
+    names = build_case_lists(engine, has_resource=has_resource, has_team=has_team)
+    _build_sequences(engine, has_resource=has_resource, has_team=has_team)
+    return names
+
+
+def case_lists_exist(engine: DuckDBEngine) -> bool:
+    """Whether ``case_lists`` was built on this connection (by a diagnosis, say)."""
+    return bool(
+        engine.rows(
+            "case_lists_exist",
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'case_lists'",
+        )[0][0]
+    )
+
+
+def case_dictionaries(engine: DuckDBEngine, *, has_resource: bool, has_team: bool) -> Dictionaries:
+    """The code dictionaries of the ``case_lists`` already built on this connection."""
+
+    def values(type_name: str) -> list[str]:
+        rows = engine.rows(type_name, f"SELECT unnest(enum_range(NULL::{type_name}))")
+        return [str(row[0]) for row in rows]
+
+    return Dictionaries(
+        activities=[
+            r[0] for r in engine.rows("activity_names", "SELECT activity FROM activity_dict")
+        ],
+        resources=values("resource_t") if has_resource else [],
+        teams=values("team_t") if has_team else [],
+    )
+
+
+def build_case_lists(engine: DuckDBEngine, *, has_resource: bool, has_team: bool) -> Dictionaries:
+    """Materialise the dictionaries and ``case_lists`` only (what the KPI step needs)."""
     # One scan gives every dictionary and the time span: grouping sets share it.
     sets = ["(activity)"] + [
         f"({c})" for c, on in (("resource", has_resource), ("team", has_team)) if on
@@ -122,6 +155,11 @@ def build_primitives(engine: DuckDBEngine, *, has_resource: bool, has_team: bool
         _packed_case_lists(engine, codes, first)
     else:
         _struct_case_lists(engine, codes)
+    return Dictionaries(activities=activities, resources=resources, teams=teams)
+
+
+def _build_sequences(engine: DuckDBEngine, *, has_resource: bool, has_team: bool) -> None:
+    """Variants, handler sequences and directly-follows pairs, from ``case_lists``."""
     engine.materialise(
         "variants",
         "SELECT acts, count(*) AS cases, median(duration) AS median_duration, "
@@ -151,7 +189,6 @@ def build_primitives(engine: DuckDBEngine, *, has_resource: bool, has_team: bool
     engine.execute(
         "pairs", "CREATE OR REPLACE TEMP VIEW pairs AS SELECT *, t1 - t0 AS wait FROM pair_rows"
     )
-    return Dictionaries(activities=activities, resources=resources, teams=teams)
 
 
 def _packed_case_lists(engine: DuckDBEngine, codes: dict[str, str], first_ts: int) -> None:
