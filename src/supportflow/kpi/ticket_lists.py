@@ -65,8 +65,9 @@ def build_ticket_lists(
         "kpi_lists",
         f"""
         SELECT *,
-               list_transform(si, lambda i: CASE WHEN st[i] = 0 THEN 1 ELSE st[i] END) AS ss,
-               list_transform(si, lambda i: tss[i]) AS sts,
+               list_transform(list_select(st, si), lambda x: CASE WHEN x = 0 THEN 1 ELSE x END)
+                 AS ss,
+               list_select(tss, si) AS sts,
                -- the handler sequence with consecutive repeats collapsed
                list_transform(list_filter(range(1, len(hi) + 1),
                    lambda k: k = 1 OR {handler}[hi[k]] <> {handler}[hi[k - 1]]),
@@ -142,16 +143,17 @@ def ticket_facts_sql(*, clock_us: int) -> str:
 
 def segments_sql() -> str:
     """``kpi_intervals`` from ``kpi_lists``: one row per state segment (codes mapped to names)."""
+    # slices and list_select gather without a lambda per element
     return """
         SELECT case_id,
                unnest(sts) AS start_us,
-               unnest(list_transform(range(1, len(sts) + 1), lambda j: sts[j + 1])) AS end_us,
+               unnest(list_concat(sts[2:], [NULL::BIGINT])) AS end_us,
                enum_range(NULL::kpi_state_t)[unnest(ss)] AS state,
-               enum_range(NULL::kpi_state_t)[unnest(list_transform(range(1, len(ss) + 1),
-                   lambda j: CASE WHEN j = 1 THEN NULL ELSE ss[j - 1] END))] AS prev_state,
-               unnest(list_transform(si, lambda i: acts[i])) AS act_code,
-               unnest(list_transform(si, lambda i: res[i])) AS res_code,
-               unnest(list_transform(si, lambda i: teams[i])) AS team_code,
+               enum_range(NULL::kpi_state_t)[unnest(list_concat([NULL::INTEGER], ss[1:-2]))]
+                 AS prev_state,
+               unnest(list_select(acts, si)) AS act_code,
+               unnest(list_select(res, si)) AS res_code,
+               unnest(list_select(teams, si)) AS team_code,
                unnest(si) AS n
         FROM kpi_lists
     """
