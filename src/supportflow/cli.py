@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from supportflow import __version__
@@ -150,6 +151,7 @@ def run_diagnosis(
             delimiter=delimiter,
             rejects_path=rejects_path,
             replace_rejects=overwrite,
+            keep_attributes=True,  # the KPIs read CSAT, tier and category columns
         )
         progress.update(task, advance=1, description="mining")
         diagnosis = diagnose(log)
@@ -176,8 +178,8 @@ def run_diagnosis(
         if log.report.rejected_rows:
             reasons = ", ".join(f"{n:,} {r}" for r, n in log.report.reject_reasons.items())
             err.print(
-                f"[yellow]{log.report.rejected_rows:,} rows rejected ({reasons}); "
-                f"written to {log.report.rejects_path}[/yellow]"
+                f"[yellow]{log.report.rejected_rows:,} rows rejected ({escape(reasons)}); "
+                f"written to {escape(str(log.report.rejects_path))}[/yellow]"
             )
     return doc
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from supportflow import __version__
@@ -26,6 +27,7 @@ from supportflow.cli_options import (
     JsonOpt,
     LangOpt,
     LanguageOpt,
+    LifecycleOpt,
     LogOptions,
     OverwriteOpt,
     PresetOpt,
@@ -83,13 +85,19 @@ def read_status_map(value: str | None) -> StatusMap | None:
     """
     if value is None:
         return None
-    if value in STATUS_PRESETS:
-        return status_preset(value)
+    if value.lower() in STATUS_PRESETS:
+        return status_preset(value.lower())
+    if not Path(value).is_file():
+        raise RulesError(
+            f"--status-map {value}: no such file and no preset of that name "
+            f"(presets: {', '.join(STATUS_PRESETS)})"
+        )
     return load_status_map(value)
 
 
-def read_log(path: Path, options: LogOptions, *, rejects: Path | None) -> EventLog:
-    """Load ``path`` as the options say, keeping attribute columns (CSAT, tier, category)."""
+def read_log(path: Path, options: LogOptions, *, rejects: Path | None, overwrite: bool) -> EventLog:
+    """Load ``path`` as the options say, keeping attribute columns (CSAT, tier, category).
+    An existing rejects file is replaced only with ``overwrite``."""
     return load_event_log(
         path,
         mapping=options.mapping,
@@ -100,6 +108,7 @@ def read_log(path: Path, options: LogOptions, *, rejects: Path | None) -> EventL
         delimiter=options.delimiter,
         rejects_path=rejects,
         keep_attributes=True,
+        replace_rejects=overwrite,
     )
 
 
@@ -130,7 +139,7 @@ def run_kpi(
     status = read_status_map(status_map)
     policy = read_policy(sla)
     started = time.perf_counter()
-    log = read_log(log_path, options, rejects=rejects_path)
+    log = read_log(log_path, options, rejects=rejects_path, overwrite=overwrite)
     report = compute_kpis(log, status=status, sla=policy, dimensions=by or None)
     doc: dict[str, Any] = {"generator": f"supportflow {__version__}", "kpi": report.to_dict()}
     doc["findings"] = derive_findings(doc)
@@ -157,12 +166,12 @@ def read_policy(sla: Path | None) -> SlaPolicy | None:
 def _print_kpis(doc: dict[str, Any], *, seconds: float) -> None:
     status = doc["status_map"]
     err.print(
-        f"{doc['tickets']:,} tickets read with the {status['name']!r} status map "
+        f"{doc['tickets']:,} tickets read with the {escape(repr(status['name']))} status map "
         f"({status['chosen_by']}, naming {status['coverage']:.0%} of events) in {seconds:.2f} s"
     )
     if status["unmapped_activities"]:
         listed = ", ".join(
-            f"{a} ({n:,})" for a, n in list(status["unmapped_activities"].items())[:8]
+            f"{escape(a)} ({n:,})" for a, n in list(status["unmapped_activities"].items())[:8]
         )
         err.print(f"[yellow]activities the status map does not name: {listed}[/yellow]")
     table = Table(title="Service KPIs", header_style="bold")
@@ -213,7 +222,7 @@ def run_monitor(
     status, policy = read_status_map(status_map), read_policy(sla)
     if rules.needs_sla and policy is None:
         raise UsageError(f"{rules_path} has SLA rules: pass the SLA policy with --sla FILE")
-    log = read_log(log_path, options, rejects=rejects_path)
+    log = read_log(log_path, options, rejects=rejects_path, overwrite=overwrite)
     engine = DuckDBEngine(log.con)
     chosen, _, _ = resolve_status_map(log, status)
     clock_us = int(engine.rows("monitor_clock", "SELECT max(ts) FROM events")[0][0])
@@ -246,8 +255,8 @@ def _print_episodes(episodes: list[AlertEpisode], *, rules_count: int) -> None:
             str(row["fired_at"])[:16].replace("T", " "),
             str(row["cleared_at"])[:16].replace("T", " ") if row["cleared_at"] else "still firing",
             episode.severity,
-            episode.rule,
-            episode.condition,
+            escape(episode.rule),
+            escape(episode.condition),
             figure_text(episode.value, episode.unit),
             figure_text(episode.peak, episode.unit),
         )
@@ -274,6 +283,7 @@ def kpi_command(
     language: LanguageOpt = None,
     priority: PriorityOpt = None,
     region: RegionOpt = None,
+    lifecycle: LifecycleOpt = None,
     encoding: EncodingOpt = None,
     timezone: TimezoneOpt = "UTC",
     date_order: DateOrderOpt = None,
@@ -299,6 +309,7 @@ def kpi_command(
             language=language,
             priority=priority,
             region=region,
+            lifecycle=lifecycle,
         ),
         preset=preset,
         encoding=encoding,
@@ -343,6 +354,7 @@ def monitor_command(
     language: LanguageOpt = None,
     priority: PriorityOpt = None,
     region: RegionOpt = None,
+    lifecycle: LifecycleOpt = None,
     encoding: EncodingOpt = None,
     timezone: TimezoneOpt = "UTC",
     date_order: DateOrderOpt = None,
@@ -364,6 +376,7 @@ def monitor_command(
             language=language,
             priority=priority,
             region=region,
+            lifecycle=lifecycle,
         ),
         preset=preset,
         encoding=encoding,

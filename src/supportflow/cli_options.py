@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from supportflow.eventlog import ColumnMapping, IngestReport
@@ -85,10 +86,11 @@ def print_mapping(report: IngestReport) -> None:
     table.add_column("column")
     table.add_column("why")
     for choice in report.mapping:
-        table.add_row(choice.field, choice.column or "—", choice.reason)
+        # column names and reasons come from the user's file: never read them as markup
+        table.add_row(escape(choice.field), escape(choice.column or "—"), escape(choice.reason))
     err.print(table)
     for note in report.notes:
-        err.print(f"  · {note}")
+        err.print(f"  · {escape(note)}")
 
 
 def default_rejects(log_path: Path, outputs: list[Path | None]) -> Path:
@@ -120,7 +122,9 @@ def write_text(path: Path, text: str) -> None:
 
 
 def fail(message: str) -> None:
-    err.print(f"[red]error:[/red] {message}", soft_wrap=True, highlight=False)
+    # one line, always: a rule file with several mistakes lists them separated by "; "
+    one_line = "; ".join(line for line in message.splitlines() if line.strip())
+    err.print(f"[red]error:[/red] {escape(one_line)}", soft_wrap=True, highlight=False)
     raise typer.Exit(code=2)
 
 

@@ -50,3 +50,10 @@ def test_over_dispersion_widens_the_limits() -> None:
     assert sum(verdict(z, higher_is_better=False) is not None for z in zs) < sum(
         abs(z) > 3.09 for z in raw
     )
+
+
+def test_sla_kpi_targets_name_exactly_the_kpis_measured_in_time() -> None:
+    from supportflow.kpi.measures import KPIS
+    from supportflow.rules.sla import DURATION_KPIS
+
+    assert set(DURATION_KPIS) == {k.name for k in KPIS if k.unit == "duration"}

@@ -267,10 +267,12 @@ def test_ticket_kpis_are_profiled_when_the_ticket_table_exists(tmp_path: Path) -
     log.con.execute(
         "CREATE TEMP TABLE kpi_tickets AS SELECT * FROM (VALUES "
         "(epoch_us(TIMESTAMPTZ '2024-01-03 09:00Z'), epoch_us(TIMESTAMPTZ '2024-01-03 10:00Z'), "
-        " epoch_us(TIMESTAMPTZ '2024-01-03 11:00Z'), NULL::BIGINT, 600.0), "
+        " epoch_us(TIMESTAMPTZ '2024-01-03 11:00Z'), epoch_us(TIMESTAMPTZ '2024-01-03 11:00Z'), "
+        " NULL::BIGINT, 600.0), "
         "(epoch_us(TIMESTAMPTZ '2024-02-05 09:00Z'), NULL::BIGINT, "
-        " epoch_us(TIMESTAMPTZ '2024-02-06 09:00Z'), NULL::BIGINT, 1800.0)"
-        ") t(created_us, first_response_us, resolved_us, closed_us, handling_s)"
+        " epoch_us(TIMESTAMPTZ '2024-02-06 09:00Z'), epoch_us(TIMESTAMPTZ '2024-02-06 09:00Z'), "
+        " NULL::BIGINT, 1800.0)"
+        ") t(created_us, first_response_us, first_resolved_us, resolved_us, closed_us, handling_s)"
     )
     report = detect_drift(
         DuckDBEngine(log.con), timezone="UTC", min_transition_count=1, kpi_series=True
@@ -283,7 +285,8 @@ def test_ticket_kpis_are_profiled_when_the_ticket_table_exists(tmp_path: Path) -
     assert profiles == {
         "resolution_time": [("2024-01-01", 1, 7200.0), ("2024-02-01", 1, 86400.0)],
         "handling_time": [("2024-01-01", 1, 600.0), ("2024-02-01", 1, 1800.0)],
-        "first_response_time": [("2024-01-01", 1, 3600.0)],
+        # T2 had no reply: its resolution answered it, as in the KPI of that name
+        "first_response_time": [("2024-01-01", 1, 3600.0), ("2024-02-01", 1, 86400.0)],
     }
     transitions = [s for s in report.series if s.kind == "transition"]
     assert [(s.series, [p.n for p in s.periods]) for s in transitions] == [("Open → Close", [1, 1])]

@@ -158,3 +158,53 @@ def test_handling_time_comes_from_start_and_complete_when_the_log_has_them(
     assert handling == [("T1", 4500.0, 4.0), ("T2", 0.0, 2.0)]
     kpis = {k.name: k for k in report.kpis}
     assert (kpis["csat"].count, kpis["csat"].mean) == (2, 3.0)
+
+
+def write_log(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "log.csv"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def facts(path: Path, columns: str) -> list[tuple[object, ...]]:
+    log = load_event_log(path, keep_attributes=True)
+    build_ticket_tables(DuckDBEngine(log.con), log, STATUS)
+    return log.con.execute(f"SELECT {columns} FROM kpi_tickets ORDER BY case_id").fetchall()
+
+
+def test_an_agent_change_on_a_row_without_a_team_is_a_handover(tmp_path: Path) -> None:
+    path = write_log(
+        tmp_path,
+        "case,activity,time,agent,group\n"
+        "T,New,2024-06-01T09:00:00Z,,G1\n"
+        "T,Assign,2024-06-01T09:10:00Z,R1,G1\n"
+        "T,Assign,2024-06-01T09:20:00Z,R2,\n"
+        "T,Solved,2024-06-01T09:30:00Z,R2,\n",
+    )
+    # no team is named on R2's row: nothing says the ticket left G1, so R1 → R2 is a handover
+    assert facts(path, "reassignments, team_transfers, handovers, fcr") == [(1, 0, 1, False)]
+
+
+def test_lifecycle_pairs_a_completion_with_its_own_start_and_waits_are_not_work(
+    tmp_path: Path,
+) -> None:
+    status_lines = "case,activity,time,lifecycle\n"
+    path = write_log(
+        tmp_path,
+        status_lines + "T,New,2024-06-01T08:00:00Z,complete\n"
+        "T,Open,2024-06-01T09:00:00Z,complete\n"  # logged alone: no start, no span
+        "T,Open,2024-06-01T10:00:00Z,start\n"
+        "T,Open,2024-06-01T11:00:00Z,complete\n"
+        "T,Pending,2024-06-01T12:00:00Z,start\n"  # waiting on the customer is not work
+        "T,Pending,2024-06-01T17:00:00Z,complete\n"
+        "T,Solved,2024-06-01T18:00:00Z,complete\n",
+    )
+    assert facts(path, "handling_s") == [(3600.0,)]
+
+
+def test_names_with_tabs_around_them_match_the_status_map(tmp_path: Path) -> None:
+    path = write_log(
+        tmp_path,
+        'case,activity,time\nT,New,2024-06-01T09:00:00Z\nT,"Solved\t",2024-06-01T10:00:00Z\n',
+    )
+    assert facts(path, "is_open, resolved_us IS NOT NULL") == [(False, True)]

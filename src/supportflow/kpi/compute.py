@@ -87,6 +87,25 @@ def resolve_status_map(log: EventLog, status: StatusMap | None) -> tuple[StatusM
     return status, "given", share
 
 
+def _chosen_dimensions(engine: DuckDBEngine, asked: list[str] | None) -> list[str]:
+    """The breakdown dimensions: every one the log has, or those asked for (each once).
+
+    Raises:
+        ValueError: a dimension the log has no values for.
+    """
+    present = available_dimensions(engine)
+    if asked is None:
+        return present
+    chosen = list(dict.fromkeys(asked))
+    missing = [d for d in chosen if d not in present]
+    if missing:
+        raise ValueError(
+            f"cannot break down by {missing[0]!r}: the log has no two values of it; "
+            f"dimensions it has: {', '.join(present)}"
+        )
+    return chosen
+
+
 def compute_kpis(
     log: EventLog,
     *,
@@ -131,7 +150,7 @@ def compute_kpis(
     mark = stage("summaries", mark)
     flow = discover_flow(engine, timezone=log.timezone, clock_us=clock_us)
     mark = stage("flow", mark)
-    dims = available_dimensions(engine) if dimensions is None else dimensions
+    dims = _chosen_dimensions(engine, dimensions)
     breakdowns = discover_breakdowns(engine, dimensions=dims, timezone=log.timezone)
     pause_usage = discover_pause_usage(engine)
     mark = stage("breakdowns", mark)

@@ -89,7 +89,7 @@ def _series_from(
 def ticket_kpi_series() -> SeriesSource:
     """The ticket KPIs of ``kpi_tickets``, each observed when the ticket was created."""
     values = {
-        "first_response_time": f"(first_response_us - created_us) / {US}",
+        "first_response_time": f"(least(first_response_us, first_resolved_us) - created_us) / {US}",
         "resolution_time": f"(resolved_us - created_us) / {US}",
         "time_to_close": f"(closed_us - created_us) / {US}",
         "handling_time": "handling_s",

@@ -21,7 +21,8 @@ AGE_BUCKETS_S = (3600.0, 86400.0, 3 * 86400.0, 7 * 86400.0, 30 * 86400.0)
 
 @dataclass(frozen=True)
 class DailyFlow:
-    """One local calendar day: tickets created, tickets resolved, backlog at the day's end."""
+    """One local calendar day (every day of the log's span, quiet ones too): tickets created,
+    tickets resolved, backlog at the day's end."""
 
     date: str
     arrivals: int
@@ -84,7 +85,10 @@ def discover_flow(engine: DuckDBEngine, *, timezone: str, clock_us: int) -> Flow
              res AS (SELECT CAST({local.format("ts")} AS DATE) AS d,
                             count(*) FILTER (delta < 0) AS n, sum(delta) AS delta
                      FROM kpi_backlog_changes GROUP BY d),
-             days AS (SELECT d FROM arr UNION SELECT d FROM res)
+             seen AS (SELECT d FROM arr UNION ALL SELECT d FROM res),
+             -- every calendar day of the span, quiet ones too: the backlog still stands then
+             days AS (SELECT CAST(unnest(range(min(d), max(d) + INTERVAL 1 DAY, INTERVAL 1 DAY))
+                                  AS DATE) AS d FROM seen)
         SELECT strftime(days.d, '%Y-%m-%d'), coalesce(arr.n, 0), coalesce(res.n, 0),
                sum(coalesce(res.delta, 0)) OVER (ORDER BY days.d)
         FROM days LEFT JOIN arr USING (d) LEFT JOIN res USING (d) ORDER BY days.d

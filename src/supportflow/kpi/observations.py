@@ -161,7 +161,10 @@ def _arrays(engine: DuckDBEngine, name: str, sql: str, filters: list[tuple[str, 
     Raises:
         MiningError: the query failed.
     """
-    condition = " AND ".join(f"{column} = ?" for column, _ in filters) or "true"
+    # filters match as SLA targets do: ignoring case and surrounding spaces
+    condition = (
+        " AND ".join(f"lower(trim({column})) = lower(trim(?))" for column, _ in filters) or "true"
+    )
     query = (
         f"WITH tickets AS (SELECT * FROM kpi_tickets WHERE {condition}) "
         f"SELECT obs_us, value FROM ({sql}) ORDER BY obs_us, value"
@@ -178,6 +181,18 @@ def _arrays(engine: DuckDBEngine, name: str, sql: str, filters: list[tuple[str, 
     )
 
 
+def _check_filters(engine: DuckDBEngine, rules: AlertRules) -> None:
+    """A ``where`` on a dimension the log does not have would never match: say so."""
+    columns = {c for rule in rules.rules if rule.where for c, _ in rule.where.conditions()}
+    for column in sorted(columns):
+        known = engine.rows(f"alert_has_{column}", f"SELECT count({column}) FROM kpi_tickets")[0][0]
+        if not known:
+            rule = next(r for r in rules.rules if r.where and column in dict(r.where.conditions()))
+            raise MonitorError(
+                f"rule {rule.name!r} filters on {column}, but the log has no {column} values"
+            )
+
+
 def build_observations(engine: DuckDBEngine, *, rules: AlertRules) -> Observations:
     """Read the streams ``rules`` need from ``kpi_tickets``, ``kpi_intervals`` and, for SLA
     rules, ``kpi_sla`` in ``engine``'s connection.
@@ -190,11 +205,16 @@ def build_observations(engine: DuckDBEngine, *, rules: AlertRules) -> Observatio
         raise MonitorError(
             "SLA attainment rules need SLA outcomes: give an SLA policy (no kpi_sla table)"
         )
+    # the log's last event, not its last state change: a reply at the end still moves the clock
+    ticket_columns = {row[0] for row in engine.rows("alert_ticket_columns", "DESCRIBE kpi_tickets")}
+    last_event = "(SELECT max(last_us) FROM kpi_tickets)" if "last_us" in ticket_columns else "NULL"
     first, last = engine.rows(
-        "alert_span", "SELECT min(start_us), max(start_us) FROM kpi_intervals"
+        "alert_span",
+        f"SELECT min(start_us), greatest(max(start_us), {last_event}) FROM kpi_intervals",
     )[0]
     if first is None:
         raise MonitorError("the log has no events to replay")
+    _check_filters(engine, rules)
     _build_transitions(engine)
     streams: dict[StreamKey, Stream] = {}
     for rule in rules.rules:

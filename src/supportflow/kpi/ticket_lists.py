@@ -105,11 +105,12 @@ def ticket_facts_sql(*, clock_us: int) -> str:
         "list_transform(list_filter(range(2, len(ti) + 1), "
         "lambda k: teams[ti[k]] <> teams[ti[k - 1]]), lambda k: ti[k])"
     )
-    # an agent change inside the same team; the agent a new team picks completes the team's
-    # handover and is not a second one
+    # an agent change inside the same team (an unnamed team is no evidence of a transfer); the
+    # agent a new team picks completes the team's handover and is not a second one
     agent_changes = (
         "list_transform(list_filter(range(2, len(ai) + 1), "
-        "lambda k: res[ai[k]] <> res[ai[k - 1]] AND teams[ai[k]] = teams[ai[k - 1]]), "
+        "lambda k: res[ai[k]] <> res[ai[k - 1]] AND (teams[ai[k]] = teams[ai[k - 1]] "
+        "OR teams[ai[k]] = 0 OR teams[ai[k - 1]] = 0)), "
         "lambda k: ai[k])"
     )
     return f"""

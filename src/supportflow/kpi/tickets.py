@@ -29,14 +29,21 @@ from supportflow.kpi.ticket_lists import (
 )
 from supportflow.mining.engine import DuckDBEngine
 from supportflow.mining.primitives import build_case_lists, case_lists_exist
-from supportflow.rules.status import STATE_CATEGORIES, StatusMap
+from supportflow.rules.status import STATE_CATEGORIES, WHITESPACE, StatusMap
 
 DIMENSIONS = ("priority", "channel", "team", "region", "language", "agent", "tier", "category")
 """Ticket columns that KPIs can be broken down by (``hour`` is derived from ``created_us``)."""
 
 # Attribute columns recognised by name (lower case) when the log carries them.
 _ATTRIBUTE_NAMES = {
-    "csat": ("csat", "csat_score", "satisfaction", "satisfaction_score", "satisfaction_rating"),
+    "csat": (
+        "csat",
+        "csat_score",
+        "satisfaction",
+        "satisfaction_score",
+        "satisfaction_rating",
+        "rating",
+    ),
     "effort": ("effort", "effort_score", "ces", "customer_effort"),
     "tier": ("tier", "customer_tier", "plan", "segment"),
     "category": ("category", "ticket_type", "type", "issue_type"),
@@ -87,7 +94,9 @@ def _classify_activities(engine: DuckDBEngine, status: StatusMap) -> None:
     listed = status.rows()
     values = ", ".join(f"({literal(key)}, {literal(category)})" for key, category in listed)
     engine.materialise("kpi_status_map", f"SELECT * FROM (VALUES {values}) t(akey, category)")
-    key = "trim(activity)" if status.case_sensitive else "lower(trim(activity))"
+    # the same whitespace as StatusMap.key strips, so the SQL key equals the Python key
+    trimmed = f"trim(activity, {literal(WHITESPACE)})"
+    key = trimmed if status.case_sensitive else f"lower({trimmed})"
     states = ", ".join(literal(s) for s in STATE_CATEGORIES)
     engine.materialise(
         "kpi_activity",
@@ -165,7 +174,9 @@ def build_ticket_tables(
         unmapped_activities={str(a): int(n) for a, n in unmapped},
         has_first_response=bool(status.first_response),
         handling_source="lifecycle" if from_lifecycle else "states",
-        assignment_source="status map" if has_assigned else "resource column",
+        assignment_source=(
+            "status map" if has_assigned else "resource column" if has_resource else "none"
+        ),
         attributes={role: column[len("attr:") :] for role, column in attributes.items()},
     )
 
@@ -196,10 +207,10 @@ def _build_segments(engine: DuckDBEngine, *, has_resource: bool, has_team: bool)
 def _build_active_time(engine: DuckDBEngine, log: EventLog) -> bool:
     """``kpi_active``: per ticket, the active work that start/complete pairs measure.
 
-    The n-th ``start`` of an activity in a ticket pairs with its n-th ``complete`` (first in,
-    first out, as activity instances are usually logged); a start without its completion adds
-    nothing. Returns whether the log has start events at all (else handling time is read from
-    the states).
+    A ``complete`` pairs with the event just before it of the same activity in the ticket when
+    that event is a ``start``; a start without its completion, or a completion logged alone,
+    adds nothing. Waiting activities (on the customer, on a third party) are not work. Returns
+    whether the log has start events at all (else handling time is read from the states).
     """
     if not log.has("lifecycle"):
         return False
@@ -213,16 +224,17 @@ def _build_active_time(engine: DuckDBEngine, log: EventLog) -> bool:
         """
         WITH lc AS (
             SELECT case_id, activity, ts, lower(lifecycle) AS phase,
-                   row_number() OVER (PARTITION BY case_id, activity, lower(lifecycle)
-                                      ORDER BY ts, rowid) AS k
+                   lag(lower(lifecycle)) OVER w AS prev_phase, lag(ts) OVER w AS prev_ts
             FROM staged
             WHERE case_id IS NOT NULL AND activity IS NOT NULL AND ts IS NOT NULL
-              AND lower(lifecycle) IN ('start', 'complete'))
-        SELECT s.case_id, sum(greatest(c.ts - s.ts, 0)) / 1e6 AS active_s
-        FROM lc s JOIN lc c
-          ON s.case_id = c.case_id AND s.activity = c.activity AND s.k = c.k
-        WHERE s.phase = 'start' AND c.phase = 'complete'
-        GROUP BY s.case_id
+              AND lower(lifecycle) IN ('start', 'complete')
+            WINDOW w AS (PARTITION BY case_id, activity ORDER BY ts, rowid))
+        SELECT lc.case_id, sum(lc.ts - lc.prev_ts) / 1e6 AS active_s
+        FROM lc JOIN kpi_activity k ON k.activity = lc.activity
+        WHERE lc.phase = 'complete' AND lc.prev_phase = 'start'
+          AND (k.state IS NULL
+               OR k.state NOT IN ('waiting_on_customer', 'waiting_on_third_party'))
+        GROUP BY lc.case_id
         """,
     )
     return True

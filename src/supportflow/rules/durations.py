@@ -64,6 +64,8 @@ def parse_duration(value: object) -> float:
                 ) from None
     else:
         raise ValueError(f"not a duration: {value!r} (use 90s, 15m, 4h, 2d)")
+    if seconds != seconds or seconds in (float("inf"), float("-inf")):
+        raise ValueError(f"not a duration: {value!r} (a finite number of seconds)")
     if seconds < 0:
         raise ValueError(f"a duration cannot be negative: {value!r}")
     return seconds

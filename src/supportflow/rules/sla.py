@@ -58,6 +58,16 @@ ALWAYS_OPEN = "24x7"
 PAUSABLE_STATES = tuple(s for s in STATE_CATEGORIES if s not in ("resolved", "closed"))
 """States that may pause the clock (resolved and closed always stop it)."""
 ANY = "*"
+DURATION_KPIS = (
+    "first_response_time",
+    "time_to_assign",
+    "handling_time",
+    "resolution_time",
+    "first_resolution_time",
+    "time_to_close",
+    "waiting_on_customer_time",
+)
+"""The KPIs measured in time, which ``kpi_targets`` may name (``supportflow.kpi.measures``)."""
 
 _WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 _DAY_KEY = re.compile(r"^([a-z]{3})(?:\s*-\s*([a-z]{3}))?$")
@@ -316,6 +326,17 @@ class SlaPolicy(BaseModel):
     targets: list[SlaTarget]
     kpi_targets: dict[str, Duration] = Field(default_factory=dict)
     """Wall-clock targets for "share within target" KPIs (``first_response_time: 4h``)."""
+
+    @field_validator("kpi_targets")
+    @classmethod
+    def _duration_kpis_only(cls, value: dict[str, float]) -> dict[str, float]:
+        for name in value:
+            if name not in DURATION_KPIS:
+                raise ValueError(
+                    f"{name!r} is not a KPI measured in time; "
+                    f"targets can be set for {', '.join(DURATION_KPIS)}"
+                )
+        return value
 
     @field_validator("calendars", mode="wrap")
     @classmethod

@@ -35,6 +35,8 @@ STATE_CATEGORIES = (
     "closed",
 )
 MILESTONE_CATEGORIES = ("assigned", "first_response", "reopened", "other")
+WHITESPACE = " \t\r\n\f\v"
+"""What is stripped around activity names (in Python and in SQL alike)."""
 StateName = Literal[
     "created",
     "in_progress",
@@ -81,7 +83,7 @@ class StatusMap(BaseModel):
 
     def key(self, activity: str) -> str:
         """The comparison key of an activity name (folded unless ``case_sensitive``)."""
-        text = activity.strip()
+        text = activity.strip(WHITESPACE)
         # lower(), not casefold(): DuckDB's lower() must give the same key in SQL.
         return text if self.case_sensitive else text.lower()
 

@@ -24,14 +24,25 @@ class RulesError(ValueError):
     """A rule file is unreadable or invalid; the message names the file, line and field."""
 
 
+class _DuplicateKey(Exception):
+    def __init__(self, field: str, line: int) -> None:
+        super().__init__(field)
+        self.field, self.line = field, line
+
+
 def _node_lines(
     node: yaml.Node, path: tuple[str | int, ...], out: dict[tuple[str | int, ...], int]
 ) -> None:
     """Record the 1-based line of every node under ``node`` by its path of keys and indices."""
     out[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
+            if key in seen:
+                # YAML keeps the last of two equal keys; a rule file must not lose one silently
+                raise _DuplicateKey(format_loc((*path, key)), key_node.start_mark.line + 1)
+            seen.add(key)
             _node_lines(value_node, (*path, key), out)
             # A field is reported at its key, also when its value is a block on later lines.
             out[(*path, key)] = key_node.start_mark.line + 1
@@ -85,7 +96,13 @@ def read_yaml(path: str | Path) -> tuple[Any, dict[tuple[str | int, ...], int]]:
         raise RulesError(f"{source}: invalid YAML: {exc}") from exc
     lines: dict[tuple[str | int, ...], int] = {}
     if node is not None:
-        _node_lines(node, (), lines)
+        try:
+            _node_lines(node, (), lines)
+        except _DuplicateKey as duplicate:
+            raise RulesError(
+                f"{source}:{duplicate.line}: {duplicate.field}: given twice; "
+                "keep one (YAML would silently use the last)"
+            ) from None
     return data, lines
 
 
@@ -104,7 +121,7 @@ def validate_data(
     """Validate already-parsed ``data`` as ``model``; errors name ``source``, line and field.
 
     Raises:
-        RulesError: one line per problem, the first problems first.
+        RulesError: one line per problem (at most ten), the first problems first.
     """
     if data is None:
         raise RulesError(f"{source}: the file is empty")
