@@ -112,6 +112,7 @@ def run_diagnosis(
     overwrite: bool,
     status_map: str | None = None,
     sla: Path | None = None,
+    with_kpis: bool = True,
     quiet: bool = False,
 ) -> dict[str, Any]:
     """Load, mine, compute the KPIs and write the outputs; return the JSON document.
@@ -151,13 +152,14 @@ def run_diagnosis(
             delimiter=delimiter,
             rejects_path=rejects_path,
             replace_rejects=overwrite,
-            keep_attributes=True,  # the KPIs read CSAT, tier and category columns
+            keep_attributes=with_kpis,  # the KPIs read CSAT, tier and category columns
         )
         progress.update(task, advance=1, description="mining")
         diagnosis = diagnose(log)
         doc = build_document(diagnosis, log.report)
-        progress.update(task, description="service KPIs")
-        doc["kpi"] = compute_kpis(log, status=status, sla=policy).to_dict()
+        if with_kpis:
+            progress.update(task, description="service KPIs")
+            doc["kpi"] = compute_kpis(log, status=status, sla=policy).to_dict()
         doc["findings"] = derive_findings(doc)
         progress.update(task, advance=1, description="writing")
         if json_out is not None:
@@ -214,6 +216,9 @@ def diagnose_command(
     overwrite: OverwriteOpt = False,
     status_map: StatusMapOpt = None,
     sla: SlaOpt = None,
+    kpi: Annotated[
+        bool, typer.Option("--kpi/--no-kpi", help="Include service KPIs, SLA and drift.")
+    ] = True,
 ) -> None:
     """Diagnose a help desk from its event log: process map, waits, variants, rework, handovers,
     service KPIs, SLA attainment and drift."""
@@ -248,6 +253,7 @@ def diagnose_command(
             overwrite=overwrite,
             status_map=status_map,
             sla=sla,
+            with_kpis=kpi,
         )
     except (EventLogError, MiningError, UsageError, RulesError) as exc:
         fail(str(exc))

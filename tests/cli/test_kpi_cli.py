@@ -163,3 +163,13 @@ def test_monitor_lists_an_alert_still_firing_at_the_last_event(tmp_path: Path) -
         ("open work", "2024-06-03T09:00", "2024-06-03T11:00:00Z"),
         ("open work", "2024-06-05T09:00", None),
     ]
+
+
+def test_diagnose_includes_the_kpis_unless_told_not_to(tmp_path: Path) -> None:
+    log, status = files(tmp_path)
+    with_kpis, without = tmp_path / "with.json", tmp_path / "without.json"
+    first = supportflow("diagnose", str(log), "--status-map", str(status), "--json", str(with_kpis))
+    second = supportflow("diagnose", str(log), "--no-kpi", "--json", str(without))
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+    assert json.loads(with_kpis.read_text(encoding="utf-8"))["kpi"]["tickets"] == 2
+    assert "kpi" not in json.loads(without.read_text(encoding="utf-8"))
