@@ -50,7 +50,7 @@ from supportflow.cli_options import (
     print_mapping,
     write_text,
 )
-from supportflow.eventlog import ColumnMapping, EventLog, EventLogError, load_event_log
+from supportflow.eventlog import EventLog, EventLogError, load_event_log
 from supportflow.kpi.compute import compute_kpis, resolve_status_map
 from supportflow.kpi.monitor import AlertEpisode, replay
 from supportflow.kpi.observations import MonitorError, build_observations
@@ -298,25 +298,7 @@ def kpi_command(
     check_date_order(date_order)
     if html is None and json_out is None:
         fail("nothing to write: pass --html FILE and/or --json FILE")
-    options = LogOptions(
-        mapping=ColumnMapping(
-            case_id=case,
-            activity=activity,
-            timestamp=timestamp,
-            resource=resource,
-            team=team,
-            channel=channel,
-            language=language,
-            priority=priority,
-            region=region,
-            lifecycle=lifecycle,
-        ),
-        preset=preset,
-        encoding=encoding,
-        timezone=timezone,
-        date_order=date_order,
-        delimiter=delimiter,
-    )
+    options = LogOptions.from_params(locals())
     try:
         run_kpi(
             log,
@@ -365,25 +347,7 @@ def monitor_command(
 ) -> None:
     """Replay a log through alert rules and list when each alert fired and cleared."""
     check_date_order(date_order)
-    options = LogOptions(
-        mapping=ColumnMapping(
-            case_id=case,
-            activity=activity,
-            timestamp=timestamp,
-            resource=resource,
-            team=team,
-            channel=channel,
-            language=language,
-            priority=priority,
-            region=region,
-            lifecycle=lifecycle,
-        ),
-        preset=preset,
-        encoding=encoding,
-        timezone=timezone,
-        date_order=date_order,
-        delimiter=delimiter,
-    )
+    options = LogOptions.from_params(locals())
     try:
         run_monitor(
             log,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -69,6 +69,24 @@ class LogOptions:
     timezone: str
     date_order: str | None
     delimiter: str | None
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> LogOptions:
+        """The options of a command's parameters (its ``locals()``): the mapping flags it has
+        (``--case``, ``--team``...) and how to read the file."""
+        fields = ColumnMapping.__dataclass_fields__
+        mapping = ColumnMapping(
+            **{f: params[f] for f in fields if f != "case_id" and f in params},
+            case_id=params.get("case"),
+        )
+        return cls(
+            mapping=mapping,
+            preset=params.get("preset"),
+            encoding=params.get("encoding"),
+            timezone=params.get("timezone", "UTC"),
+            date_order=params.get("date_order"),
+            delimiter=params.get("delimiter"),
+        )
 
 
 class UsageError(Exception):

@@ -20,8 +20,6 @@ never silently ignored.
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from supportflow.rules.yamlio import RulesError, load_model, validate_data
@@ -37,14 +35,6 @@ STATE_CATEGORIES = (
 MILESTONE_CATEGORIES = ("assigned", "first_response", "reopened", "other")
 WHITESPACE = " \t\r\n\f\v"
 """What is stripped around activity names (in Python and in SQL alike)."""
-StateName = Literal[
-    "created",
-    "in_progress",
-    "waiting_on_customer",
-    "waiting_on_third_party",
-    "resolved",
-    "closed",
-]
 
 
 class StatusMap(BaseModel):
