@@ -52,15 +52,12 @@ def build_ticket_lists(
     teams = "teams" if has_team else zeros
     assigns = "res[i] > 0" if assigned is None else f"{_lookup(assigned)}[acts[i] + 1] = 1"
     every = "range(1, len(acts) + 1)"
-    engine.materialise(
-        "kpi_lists_base",
-        f"""
+    base = f"""
         SELECT cidx, case_id, acts, tss, {res} AS res, {teams} AS teams,
                list_transform(acts, lambda a: {_lookup(states)}[a + 1]) AS st,
                list_transform(acts, lambda a: {_lookup(first_response)}[a + 1]) AS fr
         FROM case_lists
-        """,
-    )
+    """
     engine.materialise(
         "kpi_lists",
         f"""
@@ -80,10 +77,9 @@ def build_ticket_lists(
                    list_filter({every}, lambda i: teams[i] > 0) AS ti,
                    list_filter({every}, lambda i: res[i] > 0) AS ri,
                    list_filter({every}, lambda i: {handler}[i] > 0) AS hi
-            FROM kpi_lists_base)
+            FROM ({base}))
         """,
     )
-    engine.execute("drop_kpi_lists_base", "DROP TABLE kpi_lists_base")
 
 
 def ticket_facts_sql(*, clock_us: int) -> str:
@@ -143,7 +139,9 @@ def ticket_facts_sql(*, clock_us: int) -> str:
 
 
 def segments_sql() -> str:
-    """``kpi_intervals`` from ``kpi_lists``: one row per state segment (codes mapped to names)."""
+    """``kpi_intervals`` from ``kpi_lists``: one row per state segment, with the agent (a code)
+    who began it. Only what the SLA clocks, the backlog, the alerts and pause usage read: every
+    further column costs about 0.3 s per 5M events."""
     # slices and list_select gather without a lambda per element
     return """
         SELECT case_id,
@@ -152,9 +150,7 @@ def segments_sql() -> str:
                enum_range(NULL::kpi_state_t)[unnest(ss)] AS state,
                enum_range(NULL::kpi_state_t)[unnest(list_concat([NULL::INTEGER], ss[1:-2]))]
                  AS prev_state,
-               unnest(list_select(acts, si)) AS act_code,
                unnest(list_select(res, si)) AS res_code,
-               unnest(list_select(teams, si)) AS team_code,
                unnest(si) AS n
         FROM kpi_lists
     """

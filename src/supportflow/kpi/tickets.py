@@ -154,7 +154,7 @@ def build_ticket_tables(
         has_team=has_team,
         handler="teams" if has_team else "res",
     )
-    _build_segments(engine, has_resource=has_resource, has_team=has_team)
+    _build_segments(engine, has_resource=has_resource)
     _build_dimensions(engine, log, attributes)
     from_lifecycle = _build_active_time(engine, log)
     _build_tickets(
@@ -188,7 +188,7 @@ def _names(kind: str, code: str, *, present: bool) -> str:
     return f"enum_range(NULL::{kind}_t)[nullif({code}, 0)]"
 
 
-def _build_segments(engine: DuckDBEngine, *, has_resource: bool, has_team: bool) -> None:
+def _build_segments(engine: DuckDBEngine, *, has_resource: bool) -> None:
     """``kpi_intervals``: one row per state segment. A state lasts from its event to the next
     state change; a ticket is "created" until its first state event. Text columns are ENUMs
     (they compare with text literals and read back as text)."""
@@ -196,9 +196,7 @@ def _build_segments(engine: DuckDBEngine, *, has_resource: bool, has_team: bool)
         "kpi_intervals",
         f"""
         SELECT case_id, start_us, end_us, state, prev_state,
-               enum_range(NULL::activity_t)[act_code + 1] AS activity,
-               {_names("resource", "res_code", present=has_resource)} AS resource,
-               {_names("team", "team_code", present=has_team)} AS team, n
+               {_names("resource", "res_code", present=has_resource)} AS resource, n
         FROM ({segments_sql()})
         """,
     )
