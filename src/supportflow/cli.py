@@ -52,6 +52,7 @@ from supportflow.cli_options import (
     print_mapping,
     write_text,
 )
+from supportflow.cli_staff import STAFF_EXAMPLE, staff_command
 from supportflow.eventlog import ColumnMapping, EventLogError, IngestReport, load_event_log
 from supportflow.eventlog.timestamps import DateOrder
 from supportflow.mining import Diagnosis, diagnose
@@ -296,6 +297,7 @@ def demo(
 
 app.command("kpi", epilog=KPI_EXAMPLE)(kpi_command)
 app.command("monitor", epilog=MONITOR_EXAMPLE)(monitor_command)
+app.command("staff", epilog=STAFF_EXAMPLE)(staff_command)
 
 
 def main() -> None:

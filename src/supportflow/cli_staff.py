@@ -1,0 +1,138 @@
+"""``supportflow staff``: agents needed per interval, from a forecast or a single figure."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from supportflow import __version__
+from supportflow.cli_options import UsageError, check_writable, err, fail, write_text
+from supportflow.simulate.staffing import IntervalStaffing, parse_target, staff_intervals
+
+STAFF_EXAMPLE = (
+    "Example: supportflow staff --arrivals forecast.csv --aht 300 --target 80/20 "
+    "--shrinkage 0.3 --json staff.json"
+)
+
+
+def read_forecast(path: Path) -> list[tuple[str, float]]:
+    """``interval,arrivals`` rows (a header first; the first two columns are read).
+
+    Raises:
+        UsageError: the file is missing, empty, or a count is not a number ≥ 0 (line named).
+    """
+    if not path.is_file():
+        raise UsageError(f"{path}: no such file")
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            rows = list(csv.reader(handle))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise UsageError(f"{path}: not a UTF-8 CSV file ({exc})") from exc
+    if len(rows) < 2:
+        raise UsageError(f"{path}: expected a header and at least one interval,arrivals row")
+    forecast = []
+    for line, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) < 2:
+            raise UsageError(f"{path}:{line}: expected interval,arrivals, got {row!r}")
+        try:
+            count = float(row[1])
+        except ValueError:
+            raise UsageError(f"{path}:{line}: arrivals {row[1]!r} is not a number") from None
+        if count < 0 or count != count or count == float("inf"):
+            raise UsageError(f"{path}:{line}: arrivals must be a finite number ≥ 0, not {row[1]}")
+        forecast.append((row[0].strip(), count))
+    return forecast
+
+
+def staff_command(
+    aht: Annotated[float, typer.Option(help="Average handling time, in seconds.")],
+    arrivals: Annotated[
+        Path | None, typer.Option(help="CSV forecast: interval,arrivals per row.")
+    ] = None,
+    calls: Annotated[
+        float | None, typer.Option(help="Arrivals in one interval (instead of --arrivals).")
+    ] = None,
+    interval_minutes: Annotated[float, typer.Option(help="Length of each interval.")] = 30.0,
+    target: Annotated[
+        str, typer.Option(help="80/20 (80 % answered within 20 s) or asa:30 (average wait).")
+    ] = "80/20",
+    max_occupancy: Annotated[
+        float | None, typer.Option(help="Keep occupancy at most this share, e.g. 0.85.")
+    ] = None,
+    shrinkage: Annotated[
+        float, typer.Option(help="Share of paid time off the queue (breaks, training).")
+    ] = 0.0,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write the plan as JSON here.")
+    ] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing output.")] = False,
+) -> None:
+    """Agents needed per interval (Erlang C) for a service-level or average-wait target."""
+    try:
+        if (arrivals is None) == (calls is None):
+            raise UsageError("give the arrivals: --arrivals FILE or --calls N (one of them)")
+        check_writable(json_out, overwrite=overwrite)
+        forecast = read_forecast(arrivals) if arrivals is not None else [("1", float(calls or 0))]
+        goal = parse_target(target, max_occupancy=max_occupancy)
+        plan = staff_intervals(
+            forecast,
+            interval_s=interval_minutes * 60,
+            aht_s=aht,
+            target=goal,
+            shrinkage=shrinkage,
+        )
+    except (UsageError, ValueError) as exc:
+        fail(str(exc))
+    doc: dict[str, Any] = {
+        "schema_version": "1.0",
+        "generator": f"supportflow {__version__}",
+        "model": "erlang_c",
+        "aht_s": aht,
+        "interval_s": interval_minutes * 60,
+        "target": target,
+        "max_occupancy": max_occupancy,
+        "shrinkage": shrinkage,
+        "peak_agents": max((row.agents for row in plan), default=0),
+        "intervals": [row.__dict__ for row in plan],
+    }
+    if json_out is not None:
+        try:
+            write_text(json_out, json.dumps(doc, indent=1))
+        except UsageError as exc:
+            fail(str(exc))
+    _print_plan(plan)
+    if json_out is not None:
+        typer.echo(str(json_out))
+
+
+def _print_plan(plan: list[IntervalStaffing]) -> None:
+    table = Table(title="Agents needed (Erlang C)", header_style="bold")
+    for column in (
+        "interval",
+        "arrivals",
+        "agents",
+        "on queue",
+        "service level",
+        "ASA",
+        "occupancy",
+    ):
+        table.add_column(column)
+    for row in plan:
+        table.add_row(
+            escape(row.interval),
+            f"{row.arrivals:g}",
+            str(row.agents),
+            str(row.agents_on_queue),
+            "—" if row.service_level is None else f"{row.service_level:.1%}",
+            f"{row.asa_s:.1f} s",
+            f"{row.occupancy:.1%}",
+        )
+    err.print(table)
