@@ -70,12 +70,17 @@ def staff_command(
     shrinkage: Annotated[
         float, typer.Option(help="Share of paid time off the queue (breaks, training).")
     ] = 0.0,
+    patience: Annotated[
+        float | None,
+        typer.Option(help="Customers' average patience in seconds: Erlang A (they abandon)."),
+    ] = None,
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Write the plan as JSON here.")
     ] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing output.")] = False,
 ) -> None:
-    """Agents needed per interval (Erlang C) for a service-level or average-wait target."""
+    """Agents needed per interval (Erlang C, or Erlang A with --patience) for a service-level
+    or average-wait target."""
     try:
         if (arrivals is None) == (calls is None):
             raise UsageError("give the arrivals: --arrivals FILE or --calls N (one of them)")
@@ -88,13 +93,15 @@ def staff_command(
             aht_s=aht,
             target=goal,
             shrinkage=shrinkage,
+            patience_s=patience,
         )
     except (UsageError, ValueError) as exc:
         fail(str(exc))
     doc: dict[str, Any] = {
         "schema_version": "1.0",
         "generator": f"supportflow {__version__}",
-        "model": "erlang_c",
+        "model": "erlang_c" if patience is None else "erlang_a",
+        "patience_s": patience,
         "aht_s": aht,
         "interval_s": interval_minutes * 60,
         "target": target,
@@ -108,22 +115,16 @@ def staff_command(
             write_text(json_out, json.dumps(doc, indent=1))
         except UsageError as exc:
             fail(str(exc))
-    _print_plan(plan)
+    _print_plan(plan, model=doc["model"])
     if json_out is not None:
         typer.echo(str(json_out))
 
 
-def _print_plan(plan: list[IntervalStaffing]) -> None:
-    table = Table(title="Agents needed (Erlang C)", header_style="bold")
-    for column in (
-        "interval",
-        "arrivals",
-        "agents",
-        "on queue",
-        "service level",
-        "ASA",
-        "occupancy",
-    ):
+def _print_plan(plan: list[IntervalStaffing], *, model: str) -> None:
+    name = "Erlang C" if model == "erlang_c" else "Erlang A"
+    table = Table(title=f"Agents needed ({name})", header_style="bold")
+    columns = ["interval", "arrivals", "agents", "on queue", "service level", "ASA", "occupancy"]
+    for column in [*columns, *(["abandon"] if model == "erlang_a" else [])]:
         table.add_column(column)
     for row in plan:
         table.add_row(
@@ -134,5 +135,6 @@ def _print_plan(plan: list[IntervalStaffing]) -> None:
             "—" if row.service_level is None else f"{row.service_level:.1%}",
             f"{row.asa_s:.1f} s",
             f"{row.occupancy:.1%}",
+            *([f"{row.abandon_share:.1%}"] if row.abandon_share is not None else []),
         )
     err.print(table)

@@ -139,3 +139,17 @@ def test_a_bad_forecast_row_is_named(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "forecast.csv:3: arrivals 'lots' is not a number" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_with_patience_the_command_uses_erlang_a(tmp_path: Path) -> None:
+    out = tmp_path / "staff.json"
+    result = supportflow(
+        "staff", "--calls", "100", "--aht", "180", "--patience", "120", "--json", str(out)
+    )
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    (row,) = doc["intervals"]
+    assert (doc["model"], doc["patience_s"]) == ("erlang_a", 120.0)
+    # customers who give up after two minutes on average: 12 agents instead of Erlang C's 14
+    assert row["agents"] == 12 and 0 < row["abandon_share"] < 0.1
+    assert row["service_level"] >= 0.8

@@ -23,6 +23,8 @@ import math
 import re
 from dataclasses import dataclass
 
+from supportflow.simulate.erlang_a import erlang_a
+
 _TARGET = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%?\s*/\s*(\d+(?:\.\d+)?)\s*s?\s*$")
 _ASA = re.compile(r"^\s*asa\s*(?:<=|:|=)?\s*(\d+(?:\.\d+)?)\s*s?\s*$", re.IGNORECASE)
 
@@ -89,6 +91,8 @@ class Performance:
     service_level: float | None
     asa_s: float
     occupancy: float
+    abandon_share: float | None = None
+    """Erlang A only: the share of arrivals who give up waiting."""
 
 
 def performance(agents: int, *, load: float, aht_s: float, within_s: float | None) -> Performance:
@@ -108,31 +112,76 @@ def performance(agents: int, *, load: float, aht_s: float, within_s: float | Non
     )
 
 
-def agents_needed(*, load: float, aht_s: float, target: Target) -> Performance:
-    """The fewest agents meeting ``target`` against ``load`` Erlangs, and what they achieve.
+def _achieved(
+    agents: int, *, load: float, aht_s: float, within_s: float | None, patience_s: float | None
+) -> Performance:
+    if patience_s is None:
+        return performance(agents, load=load, aht_s=aht_s, within_s=within_s)
+    figures = erlang_a(
+        agents,
+        arrivals_per_s=load / aht_s,
+        aht_s=aht_s,
+        patience_s=patience_s,
+        within_s=within_s,
+    )
+    return Performance(
+        agents=agents,
+        wait_probability=figures.wait_probability,
+        service_level=figures.service_level,
+        asa_s=figures.asa_s,
+        occupancy=figures.occupancy,
+        abandon_share=figures.abandon_share,
+    )
+
+
+def _meets(achieved: Performance, target: Target) -> bool:
+    if target.share is not None:
+        ok = achieved.service_level is not None and achieved.service_level >= target.share
+    else:
+        ok = target.max_asa_s is not None and achieved.asa_s <= target.max_asa_s
+    if target.max_occupancy is not None:
+        ok = ok and achieved.occupancy <= target.max_occupancy
+    return ok
+
+
+def agents_needed(
+    *, load: float, aht_s: float, target: Target, patience_s: float | None = None
+) -> Performance:
+    """The fewest agents meeting ``target`` against ``load`` Erlangs, and what they achieve:
+    Erlang C, or Erlang A when customers abandon after ``patience_s`` on average.
+
+    Every figure improves with more agents, so the search doubles up from the load and then
+    bisects: about 2·log2(N) evaluations.
 
     Raises:
-        ValueError: a negative load or a non-positive handling time.
+        ValueError: a negative load or a non-positive handling time or patience.
     """
     if load < 0 or not math.isfinite(load):
         raise ValueError(f"the offered load must be a finite number ≥ 0, not {load}")
     if aht_s <= 0:
         raise ValueError(f"the average handling time must be positive, not {aht_s}")
+    if patience_s is not None and patience_s <= 0:
+        raise ValueError(f"the average patience must be positive, not {patience_s}")
     if load == 0:
         return Performance(0, 0.0, 1.0 if target.within_s is not None else None, 0.0, 0.0)
-    agents = max(1, math.floor(load) + 1)
-    while True:
-        achieved = performance(agents, load=load, aht_s=aht_s, within_s=target.within_s)
-        meets = (
-            achieved.service_level >= target.share  # type: ignore[operator]
-            if target.share is not None
-            else achieved.asa_s <= target.max_asa_s  # type: ignore[operator]
+
+    def achieved(agents: int) -> Performance:
+        return _achieved(
+            agents, load=load, aht_s=aht_s, within_s=target.within_s, patience_s=patience_s
         )
-        if target.max_occupancy is not None:
-            meets = meets and achieved.occupancy <= target.max_occupancy
-        if meets:
-            return achieved
-        agents += 1
+
+    # Erlang C needs more agents than the load; with abandonment fewer can do
+    low = 0 if patience_s is not None else max(0, math.floor(load))
+    high = max(1, math.floor(load) + 1)
+    while not _meets(achieved(high), target):
+        low, high = high, high * 2
+    while high - low > 1:
+        middle = (low + high) // 2
+        if middle > 0 and _meets(achieved(middle), target):
+            high = middle
+        else:
+            low = middle
+    return achieved(high)
 
 
 @dataclass(frozen=True)
@@ -148,6 +197,7 @@ class IntervalStaffing:
     wait_probability: float
     asa_s: float
     occupancy: float
+    abandon_share: float | None = None
 
 
 def staff_intervals(
@@ -157,8 +207,10 @@ def staff_intervals(
     aht_s: float,
     target: Target,
     shrinkage: float = 0.0,
+    patience_s: float | None = None,
 ) -> list[IntervalStaffing]:
-    """Agents per interval for ``arrivals`` (label, count) under ``target``.
+    """Agents per interval for ``arrivals`` (label, count) under ``target``; Erlang A when
+    ``patience_s`` (the customers' average patience) is given, else Erlang C.
 
     Raises:
         ValueError: shrinkage outside [0, 1), a non-positive interval, negative arrivals.
@@ -171,7 +223,9 @@ def staff_intervals(
     for label, count in arrivals:
         if count < 0:
             raise ValueError(f"interval {label}: arrivals cannot be negative ({count})")
-        achieved = agents_needed(load=count * aht_s / interval_s, aht_s=aht_s, target=target)
+        achieved = agents_needed(
+            load=count * aht_s / interval_s, aht_s=aht_s, target=target, patience_s=patience_s
+        )
         plan.append(
             IntervalStaffing(
                 interval=label,
@@ -182,6 +236,7 @@ def staff_intervals(
                 wait_probability=achieved.wait_probability,
                 asa_s=achieved.asa_s,
                 occupancy=achieved.occupancy,
+                abandon_share=achieved.abandon_share,
             )
         )
     return plan
