@@ -13,7 +13,13 @@ from rich.table import Table
 
 from supportflow import __version__
 from supportflow.cli_options import UsageError, check_writable, err, fail, write_text
-from supportflow.simulate.staffing import IntervalStaffing, parse_target, staff_intervals
+from supportflow.eventlog import EventLogError
+from supportflow.simulate.staffing import (
+    IntervalStaffing,
+    arrivals_by_week_slot,
+    parse_target,
+    staff_intervals,
+)
 
 STAFF_EXAMPLE = (
     "Example: supportflow staff --arrivals forecast.csv --aht 300 --target 80/20 "
@@ -52,6 +58,14 @@ def read_forecast(path: Path) -> list[tuple[str, float]]:
     return forecast
 
 
+def _forecast_from_log(path: Path, *, timezone: str, minutes: float) -> list[tuple[str, float]]:
+    """Average arrivals per slot of the week in the event log at ``path``."""
+    from supportflow.eventlog import load_event_log
+
+    event_log = load_event_log(path, timezone=timezone)
+    return arrivals_by_week_slot(event_log.con, timezone=timezone, interval_minutes=minutes)
+
+
 def staff_command(
     aht: Annotated[float, typer.Option(help="Average handling time, in seconds.")],
     arrivals: Annotated[
@@ -60,6 +74,13 @@ def staff_command(
     calls: Annotated[
         float | None, typer.Option(help="Arrivals in one interval (instead of --arrivals).")
     ] = None,
+    log: Annotated[
+        Path | None,
+        typer.Option(help="An event log: arrivals are its average tickets per slot of the week."),
+    ] = None,
+    timezone: Annotated[
+        str, typer.Option(help="Zone of the log's naive times, and of the week's slots.")
+    ] = "UTC",
     interval_minutes: Annotated[float, typer.Option(help="Length of each interval.")] = 30.0,
     target: Annotated[
         str, typer.Option(help="80/20 (80 % answered within 20 s) or asa:30 (average wait).")
@@ -82,10 +103,17 @@ def staff_command(
     """Agents needed per interval (Erlang C, or Erlang A with --patience) for a service-level
     or average-wait target."""
     try:
-        if (arrivals is None) == (calls is None):
-            raise UsageError("give the arrivals: --arrivals FILE or --calls N (one of them)")
+        if sum(x is not None for x in (arrivals, calls, log)) != 1:
+            raise UsageError(
+                "give the arrivals one way: --arrivals FILE, --calls N or --log EVENTLOG"
+            )
         check_writable(json_out, overwrite=overwrite)
-        forecast = read_forecast(arrivals) if arrivals is not None else [("1", float(calls or 0))]
+        if log is not None:
+            forecast = _forecast_from_log(log, timezone=timezone, minutes=interval_minutes)
+        elif arrivals is not None:
+            forecast = read_forecast(arrivals)
+        else:
+            forecast = [("1", float(calls or 0))]
         goal = parse_target(target, max_occupancy=max_occupancy)
         plan = staff_intervals(
             forecast,
@@ -95,7 +123,7 @@ def staff_command(
             shrinkage=shrinkage,
             patience_s=patience,
         )
-    except (UsageError, ValueError) as exc:
+    except (UsageError, ValueError, EventLogError) as exc:
         fail(str(exc))
     doc: dict[str, Any] = {
         "schema_version": "1.0",

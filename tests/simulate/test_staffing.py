@@ -153,3 +153,31 @@ def test_with_patience_the_command_uses_erlang_a(tmp_path: Path) -> None:
     # customers who give up after two minutes on average: 12 agents instead of Erlang C's 14
     assert row["agents"] == 12 and 0 < row["abandon_share"] < 0.1
     assert row["service_level"] >= 0.8
+
+
+def test_arrivals_per_slot_of_the_week_from_an_event_log(tmp_path: Path) -> None:
+    from supportflow.eventlog import load_event_log
+    from supportflow.simulate.staffing import arrivals_by_week_slot
+
+    log = tmp_path / "log.csv"
+    log.write_text(
+        "case,activity,time\n"
+        "A,New,2024-06-03T09:10:00Z\nA,Solved,2024-06-03T12:00:00Z\n"  # Monday, week 1
+        "B,New,2024-06-03T09:50:00Z\n"
+        "C,New,2024-06-10T09:20:00Z\n"  # Monday, week 2
+        "D,New,2024-06-11T14:00:00Z\n",  # Tuesday, week 2
+        encoding="utf-8",
+    )
+    slots = arrivals_by_week_slot(load_event_log(log).con, timezone="UTC", interval_minutes=60)
+    assert len(slots) == 7 * 24
+    # creations span 8.2 days: two weeks; Monday 09:00 saw three tickets in them
+    assert {label: n for label, n in slots if n} == {"Mon 09:00": 1.5, "Tue 14:00": 0.5}
+    # in Rome (UTC+2 in June) the same tickets arrive two hours later on the clock
+    rome = arrivals_by_week_slot(
+        load_event_log(log).con, timezone="Europe/Rome", interval_minutes=30
+    )
+    assert {label: n for label, n in rome if n} == {
+        "Mon 11:00": 1.0,
+        "Mon 11:30": 0.5,
+        "Tue 16:00": 0.5,
+    }

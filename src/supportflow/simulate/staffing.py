@@ -240,3 +240,43 @@ def staff_intervals(
             )
         )
     return plan
+
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def arrivals_by_week_slot(
+    con: object, *, timezone: str, interval_minutes: float
+) -> list[tuple[str, float]]:
+    """Average tickets created per slot of the week (``Mon 09:00`` ...) in a loaded log.
+
+    A ticket arrives at its first event; the average is over the weeks the log spans, so a
+    quiet week counts as zero rather than being skipped. Slots with no arrival at all are
+    listed too: a forecast names every interval of the week.
+
+    Raises:
+        ValueError: an interval that does not divide a day into whole slots.
+    """
+    minutes = int(interval_minutes)
+    if minutes != interval_minutes or minutes <= 0 or 1440 % minutes:
+        raise ValueError(
+            f"the interval must divide a day into whole minutes, not {interval_minutes}"
+        )
+    local = "timezone(?, make_timestamptz(created))"
+    rows = con.execute(  # type: ignore[attr-defined]
+        f"""
+        WITH t AS (SELECT min(ts) AS created FROM events GROUP BY case_id),
+             span AS (SELECT greatest(1, ceil((max(created) - min(created)) / 604800e6)) AS weeks
+                      FROM t)
+        SELECT (isodow({local}) - 1) * 1440
+                 + (hour({local}) * 60 + minute({local})) // {minutes} * {minutes} AS slot,
+               count(*) / any_value(span.weeks) AS mean
+        FROM t, span GROUP BY slot ORDER BY slot
+        """,
+        [timezone, timezone, timezone],
+    ).fetchall()
+    means = {int(slot): float(mean) for slot, mean in rows}
+    return [
+        (f"{WEEKDAYS[slot // 1440]} {slot % 1440 // 60:02d}:{slot % 60:02d}", means.get(slot, 0.0))
+        for slot in range(0, 7 * 1440, minutes)
+    ]
