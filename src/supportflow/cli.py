@@ -31,6 +31,7 @@ from supportflow.cli_options import (
     LangOpt,
     LanguageOpt,
     LifecycleOpt,
+    LogOptions,
     OverwriteOpt,
     PresetOpt,
     PriorityOpt,
@@ -44,17 +45,14 @@ from supportflow.cli_options import (
     TimezoneOpt,
     UsageError,
     check_date_order,
-    check_targets,
-    check_writable,
-    default_rejects,
     err,
     fail,
+    prepare_outputs,
     print_mapping,
     write_text,
 )
 from supportflow.cli_staff import STAFF_EXAMPLE, staff_command
-from supportflow.eventlog import ColumnMapping, EventLogError, IngestReport, load_event_log
-from supportflow.eventlog.timestamps import DateOrder
+from supportflow.eventlog import ColumnMapping, EventLogError, IngestReport
 from supportflow.mining import Diagnosis, diagnose
 from supportflow.mining.engine import MiningError
 from supportflow.rules import RulesError
@@ -100,12 +98,7 @@ def build_document(diagnosis: Diagnosis, report: IngestReport) -> dict[str, Any]
 def run_diagnosis(
     log_path: Path,
     *,
-    mapping: ColumnMapping,
-    preset: str | None,
-    encoding: str | None,
-    timezone: str,
-    date_order: DateOrder | None,
-    delimiter: str | None,
+    options: LogOptions,
     html: Path | None,
     json_out: Path | None,
     rejects: Path | None,
@@ -127,11 +120,7 @@ def run_diagnosis(
 
     if lang not in ("en", "zh"):
         raise UsageError(f"--lang must be en or zh, not {lang!r}")
-    rejects_path = rejects or default_rejects(log_path, [json_out, html])
-    check_targets(log_path, [html, json_out, rejects_path])
-    # The rejects file is checked when it is written: only a log with rejects needs it.
-    for target in (html, json_out):
-        check_writable(target, overwrite=overwrite)
+    rejects_path = prepare_outputs(log_path, [html, json_out], rejects=rejects, overwrite=overwrite)
     status, policy = read_status_map(status_map), read_policy(sla)
     started = time.perf_counter()
     with Progress(
@@ -143,17 +132,9 @@ def run_diagnosis(
         disable=quiet,
     ) as progress:
         task = progress.add_task("reading the event log", total=3)
-        log = load_event_log(
-            log_path,
-            mapping=mapping,
-            preset=preset,
-            encoding=encoding,
-            timezone=timezone,
-            date_order=date_order,
-            delimiter=delimiter,
-            rejects_path=rejects_path,
-            replace_rejects=overwrite,
-            keep_attributes=with_kpis,  # the KPIs read CSAT, tier and category columns
+        # the KPIs read CSAT, tier and category columns; the diagnosis alone does not
+        log = options.load(
+            log_path, rejects=rejects_path, overwrite=overwrite, keep_attributes=with_kpis
         )
         progress.update(task, advance=1, description="mining")
         diagnosis = diagnose(log)
@@ -224,29 +205,13 @@ def diagnose_command(
     """Diagnose a help desk from its event log: process map, waits, variants, rework, handovers,
     service KPIs, SLA attainment and drift."""
     check_date_order(date_order)
-    mapping = ColumnMapping(
-        case_id=case,
-        activity=activity,
-        timestamp=timestamp,
-        resource=resource,
-        team=team,
-        channel=channel,
-        language=language,
-        priority=priority,
-        region=region,
-        lifecycle=lifecycle,
-    )
+    options = LogOptions.from_params(locals())
     if html is None and json_out is None:
         fail("nothing to write: pass --html FILE and/or --json FILE")
     try:
         run_diagnosis(
             log,
-            mapping=mapping,
-            preset=preset,
-            encoding=encoding,
-            timezone=timezone,
-            date_order=date_order,  # type: ignore[arg-type]  # checked above
-            delimiter=delimiter,
+            options=options,
             html=html,
             json_out=json_out,
             rejects=rejects,
@@ -276,12 +241,14 @@ def demo(
         try:
             run_diagnosis(
                 log_path,
-                mapping=ColumnMapping(),
-                preset="pm4py",
-                encoding=None,
-                timezone="UTC",
-                date_order=None,
-                delimiter=None,
+                options=LogOptions(
+                    mapping=ColumnMapping(),
+                    preset="pm4py",
+                    encoding=None,
+                    timezone="UTC",
+                    date_order=None,
+                    delimiter=None,
+                ),
                 html=out / "report.html",
                 json_out=out / "report.json",
                 rejects=out / "rejects.csv",

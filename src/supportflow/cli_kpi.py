@@ -42,20 +42,18 @@ from supportflow.cli_options import (
     TimezoneOpt,
     UsageError,
     check_date_order,
-    check_targets,
-    check_writable,
-    default_rejects,
     err,
     fail,
+    prepare_outputs,
     print_mapping,
     write_text,
 )
-from supportflow.eventlog import EventLog, EventLogError, load_event_log
+from supportflow.eventlog import EventLogError
 from supportflow.kpi.compute import compute_kpis, resolve_status_map
 from supportflow.kpi.monitor import AlertEpisode, replay
 from supportflow.kpi.observations import MonitorError, build_observations
 from supportflow.kpi.sla import compute_sla_clocks
-from supportflow.kpi.tickets import build_ticket_tables
+from supportflow.kpi.tickets import build_ticket_tables, last_event_us
 from supportflow.mining.engine import DuckDBEngine, MiningError
 from supportflow.report.findings import derive_findings
 from supportflow.rules import (
@@ -95,23 +93,6 @@ def read_status_map(value: str | None) -> StatusMap | None:
     return load_status_map(value)
 
 
-def read_log(path: Path, options: LogOptions, *, rejects: Path | None, overwrite: bool) -> EventLog:
-    """Load ``path`` as the options say, keeping attribute columns (CSAT, tier, category).
-    An existing rejects file is replaced only with ``overwrite``."""
-    return load_event_log(
-        path,
-        mapping=options.mapping,
-        preset=options.preset,
-        encoding=options.encoding,
-        timezone=options.timezone,
-        date_order=options.date_order,  # type: ignore[arg-type]  # checked by the command
-        delimiter=options.delimiter,
-        rejects_path=rejects,
-        keep_attributes=True,
-        replace_rejects=overwrite,
-    )
-
-
 def run_kpi(
     log_path: Path,
     *,
@@ -132,14 +113,11 @@ def run_kpi(
     """
     if lang not in ("en", "zh"):
         raise UsageError(f"--lang must be en or zh, not {lang!r}")
-    rejects_path = rejects or default_rejects(log_path, [json_out, html])
-    check_targets(log_path, [html, json_out, rejects_path])
-    for target in (html, json_out):
-        check_writable(target, overwrite=overwrite)
+    rejects_path = prepare_outputs(log_path, [html, json_out], rejects=rejects, overwrite=overwrite)
     status = read_status_map(status_map)
     policy = read_policy(sla)
     started = time.perf_counter()
-    log = read_log(log_path, options, rejects=rejects_path, overwrite=overwrite)
+    log = options.load(log_path, rejects=rejects_path, overwrite=overwrite)
     report = compute_kpis(log, status=status, sla=policy, dimensions=by or None)
     doc: dict[str, Any] = {"generator": f"supportflow {__version__}", "kpi": report.to_dict()}
     doc["findings"] = derive_findings(doc)
@@ -215,17 +193,15 @@ def run_monitor(
     Raises:
         EventLogError, MiningError, MonitorError, RulesError, UsageError: one-line messages.
     """
-    rejects_path = rejects or default_rejects(log_path, [json_out])
-    check_targets(log_path, [json_out, rejects_path])
-    check_writable(json_out, overwrite=overwrite)
+    rejects_path = prepare_outputs(log_path, [json_out], rejects=rejects, overwrite=overwrite)
     rules = load_alert_rules(rules_path)
     status, policy = read_status_map(status_map), read_policy(sla)
     if rules.needs_sla and policy is None:
         raise UsageError(f"{rules_path} has SLA rules: pass the SLA policy with --sla FILE")
-    log = read_log(log_path, options, rejects=rejects_path, overwrite=overwrite)
+    log = options.load(log_path, rejects=rejects_path, overwrite=overwrite)
     engine = DuckDBEngine(log.con)
-    chosen, _, _ = resolve_status_map(log, status)
-    clock_us = int(engine.rows("monitor_clock", "SELECT max(ts) FROM events")[0][0])
+    chosen, _, _ = resolve_status_map(engine, log, status)
+    clock_us = last_event_us(engine)
     build_ticket_tables(engine, log, chosen, clock_us=clock_us)
     if policy is not None:
         compute_sla_clocks(engine, policy, clock_us=clock_us)

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from supportflow.eventlog import ColumnMapping, IngestReport
+from supportflow.eventlog import ColumnMapping, EventLog, IngestReport, load_event_log
 
 err = Console(stderr=True)
 
@@ -87,6 +87,42 @@ class LogOptions:
             date_order=params.get("date_order"),
             delimiter=params.get("delimiter"),
         )
+
+    def load(
+        self, path: Path, *, rejects: Path, overwrite: bool, keep_attributes: bool = True
+    ) -> EventLog:
+        """Load ``path`` as these options say; attribute columns (CSAT, tier, category) are
+        kept unless told otherwise, and an existing rejects file is replaced only with
+        ``overwrite``."""
+        return load_event_log(
+            path,
+            mapping=self.mapping,
+            preset=self.preset,
+            encoding=self.encoding,
+            timezone=self.timezone,
+            date_order=self.date_order,  # type: ignore[arg-type]  # checked by the command
+            delimiter=self.delimiter,
+            rejects_path=rejects,
+            keep_attributes=keep_attributes,
+            replace_rejects=overwrite,
+        )
+
+
+def prepare_outputs(
+    log_path: Path, outputs: list[Path | None], *, rejects: Path | None, overwrite: bool
+) -> Path:
+    """Check the outputs before any work (none is the input or another output; none exists
+    unless ``overwrite``) and return the rejects file's path (``<log>.rejects.csv`` beside the
+    outputs by default; it is checked only when written, as only a log with rejects needs it).
+
+    Raises:
+        UsageError: an output is the input, another output, or exists.
+    """
+    rejects_path = rejects or default_rejects(log_path, outputs)
+    check_targets(log_path, [*outputs, rejects_path])
+    for target in outputs:
+        check_writable(target, overwrite=overwrite)
+    return rejects_path
 
 
 class UsageError(Exception):

@@ -25,7 +25,12 @@ from supportflow.kpi.drift import detect_drift
 from supportflow.kpi.flow import Flow, discover_flow
 from supportflow.kpi.measures import KpiSummary, summarise_kpis
 from supportflow.kpi.sla import compute_sla_clocks
-from supportflow.kpi.tickets import build_ticket_tables
+from supportflow.kpi.tickets import (
+    activity_counts,
+    build_ticket_tables,
+    ensure_case_lists,
+    last_event_us,
+)
 from supportflow.mining.engine import DuckDBEngine
 from supportflow.rules.sla import SlaPolicy
 from supportflow.rules.status import StatusMap, guess_status_map
@@ -70,14 +75,13 @@ class KpiReport:
         return {"schema_version": KPI_SCHEMA_VERSION, **asdict(self)}
 
 
-def resolve_status_map(log: EventLog, status: StatusMap | None) -> tuple[StatusMap, str, float]:
-    """The map to use, how it was chosen, and the share of events it names."""
-    counts = {
-        str(a): int(n)
-        for a, n in log.con.execute(
-            "SELECT activity, count(*) FROM events GROUP BY activity"
-        ).fetchall()
-    }
+def resolve_status_map(
+    engine: DuckDBEngine, log: EventLog, status: StatusMap | None
+) -> tuple[StatusMap, str, float]:
+    """The map to use, how it was chosen, and the share of events it names (read from the
+    activity counts the case lists are built with, which this builds when missing)."""
+    ensure_case_lists(engine, log)
+    counts = activity_counts(engine)
     if status is None:
         guessed, share = guess_status_map(counts)
         return guessed, "guessed", share
@@ -140,9 +144,9 @@ def compute_kpis(
         return now
 
     engine = DuckDBEngine(log.con)
-    chosen, chosen_by, coverage = resolve_status_map(log, status)
+    chosen, chosen_by, coverage = resolve_status_map(engine, log, status)
     if clock_us is None:
-        clock_us = int(engine.rows("kpi_clock", "SELECT max(ts) FROM events")[0][0])
+        clock_us = last_event_us(engine)
     tables = build_ticket_tables(engine, log, chosen, clock_us=clock_us)
     mark = stage("tickets", started)
     goals = {**(sla.kpi_targets if sla is not None else {}), **(targets or {})}

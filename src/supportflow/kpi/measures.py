@@ -126,7 +126,6 @@ KPIS: tuple[KpiDefinition, ...] = (
     ),
     KpiDefinition("effort", "score", "effort", "effort IS NOT NULL", "last customer-effort score"),
 )
-KPI_NAMES = tuple(k.name for k in KPIS)
 
 
 def kpi(name: str) -> KpiDefinition:

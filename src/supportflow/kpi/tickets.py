@@ -58,8 +58,6 @@ class TicketTables:
     tickets: int
     unmapped_activities: dict[str, int]
     """Activities the status map does not name, with their event counts."""
-    has_first_response: bool
-    """Whether the map names a first-response activity (else that KPI is not computed)."""
     assignment_source: str
     """``status map`` or ``resource column``: where "assigned" is read from."""
     handling_source: str
@@ -115,6 +113,28 @@ def _classify_activities(engine: DuckDBEngine, status: StatusMap) -> None:
     )
 
 
+def ensure_case_lists(engine: DuckDBEngine, log: EventLog) -> None:
+    """Build the mining core's ``case_lists`` (and its activity counts) unless a diagnosis on
+    this connection already did."""
+    if not case_lists_exist(engine):
+        build_case_lists(engine, has_resource=log.has("resource"), has_team=log.has("team"))
+
+
+def activity_counts(engine: DuckDBEngine) -> dict[str, int]:
+    """Events per activity, from the dictionary the case lists were built with."""
+    rows = engine.rows("kpi_activity_counts", "SELECT activity, events FROM activity_dict")
+    return {str(activity): int(events) for activity, events in rows}
+
+
+def last_event_us(engine: DuckDBEngine) -> int:
+    """The log's last timestamp: "now" for the tickets still open at its end."""
+    return int(
+        engine.rows("kpi_clock", "SELECT max(last_ts) FROM dictionary_rows WHERE by_handler = 0")[
+            0
+        ][0]
+    )
+
+
 def build_ticket_tables(
     engine: DuckDBEngine, log: EventLog, status: StatusMap, *, clock_us: int | None = None
 ) -> TicketTables:
@@ -128,12 +148,11 @@ def build_ticket_tables(
     """
     _create_state_type(engine)
     has_resource, has_team = log.has("resource"), log.has("team")
-    if not case_lists_exist(engine):
-        build_case_lists(engine, has_resource=has_resource, has_team=has_team)
+    ensure_case_lists(engine, log)
     _classify_activities(engine, status)
     attributes = _attribute_columns(engine)
     if clock_us is None:
-        clock_us = int(engine.rows("kpi_clock", "SELECT max(ts) FROM events")[0][0])
+        clock_us = last_event_us(engine)
     has_assigned = bool(status.assigned)
     codes = engine.rows(
         "kpi_activity_codes",
@@ -172,7 +191,6 @@ def build_ticket_tables(
     return TicketTables(
         tickets=tickets,
         unmapped_activities={str(a): int(n) for a, n in unmapped},
-        has_first_response=bool(status.first_response),
         handling_source="lifecycle" if from_lifecycle else "states",
         assignment_source=(
             "status map" if has_assigned else "resource column" if has_resource else "none"

@@ -93,22 +93,6 @@ def case_lists_exist(engine: DuckDBEngine) -> bool:
     )
 
 
-def case_dictionaries(engine: DuckDBEngine, *, has_resource: bool, has_team: bool) -> Dictionaries:
-    """The code dictionaries of the ``case_lists`` already built on this connection."""
-
-    def values(type_name: str) -> list[str]:
-        rows = engine.rows(type_name, f"SELECT unnest(enum_range(NULL::{type_name}))")
-        return [str(row[0]) for row in rows]
-
-    return Dictionaries(
-        activities=[
-            r[0] for r in engine.rows("activity_names", "SELECT activity FROM activity_dict")
-        ],
-        resources=values("resource_t") if has_resource else [],
-        teams=values("team_t") if has_team else [],
-    )
-
-
 def build_case_lists(engine: DuckDBEngine, *, has_resource: bool, has_team: bool) -> Dictionaries:
     """Materialise the dictionaries and ``case_lists`` only (what the KPI step needs)."""
     # One scan gives every dictionary and the time span: grouping sets share it.
