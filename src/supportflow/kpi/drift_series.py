@@ -8,6 +8,7 @@ numbered (``sid``) and named apart, because carrying a text name on 5M rows cost
 from __future__ import annotations
 
 from supportflow.eventlog.sql import literal
+from supportflow.kpi.tickets import FIRST_ANSWER_SQL
 from supportflow.mining.engine import US, DuckDBEngine
 from supportflow.mining.primitives import build_primitives
 
@@ -89,7 +90,7 @@ def _series_from(
 def ticket_kpi_series() -> SeriesSource:
     """The ticket KPIs of ``kpi_tickets``, each observed when the ticket was created."""
     values = {
-        "first_response_time": f"(least(first_response_us, first_resolved_us) - created_us) / {US}",
+        "first_response_time": f"({FIRST_ANSWER_SQL} - created_us) / {US}",
         "resolution_time": f"(resolved_us - created_us) / {US}",
         "time_to_close": f"(closed_us - created_us) / {US}",
         "handling_time": "handling_s",

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from supportflow.kpi.tickets import FIRST_ANSWER_SQL
 from supportflow.mining.engine import DuckDBEngine
 
 Unit = Literal["duration", "count", "rate", "score"]
@@ -34,7 +35,7 @@ KPIS: tuple[KpiDefinition, ...] = (
     KpiDefinition(
         "first_response_time",
         "duration",
-        f"(least(first_response_us, first_resolved_us) - created_us) {_US}",
+        f"({FIRST_ANSWER_SQL} - created_us) {_US}",
         "coalesce(first_response_us, first_resolved_us) IS NOT NULL",
         "first first-response event (or first resolution, if earlier) − creation",
     ),

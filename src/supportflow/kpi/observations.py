@@ -23,6 +23,7 @@ import duckdb
 import numpy as np
 import numpy.typing as npt
 
+from supportflow.kpi.tickets import FIRST_ANSWER_SQL
 from supportflow.mining.engine import DuckDBEngine, MiningError
 from supportflow.rules.alerts import AlertFilter, AlertRule, AlertRules
 
@@ -94,7 +95,7 @@ def _sla_stream(metric: str) -> str:
 
 
 # A resolution counts as a first response when it comes first (as in the KPI tables).
-_FIRST_ANSWER = "least(t.first_response_us, t.first_resolved_us)"
+_FIRST_ANSWER = FIRST_ANSWER_SQL.replace("first_", "t.first_")
 STREAM_SQL: dict[str, str] = {
     "first_response_time": _ticket_stream(_FIRST_ANSWER, f"({_FIRST_ANSWER} - t.created_us) / 1e6"),
     "time_to_assign": _ticket_stream(

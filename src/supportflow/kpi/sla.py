@@ -36,6 +36,7 @@ from supportflow.kpi.calendar import (
     business_instant_sql,
     business_time_sql,
 )
+from supportflow.kpi.tickets import FIRST_ANSWER_SQL
 from supportflow.mining.engine import US, DuckDBEngine
 from supportflow.rules.sla import ALWAYS_OPEN, ANY, SlaPolicy, SlaTarget
 
@@ -165,7 +166,7 @@ def _build_clocks(
         ), m AS (
             SELECT case_id, 2 * tid AS clock_id, 0 AS metric_id, {fr_seconds} AS target_s,
                    coalesce({fr_calendar}, {by_ticket}) AS cid, created_us AS start_us,
-                   least(first_response_us, first_resolved_us) AS stop_at,
+                   {FIRST_ANSWER_SQL} AS stop_at,
                    priority, team, channel
             FROM t
             UNION ALL

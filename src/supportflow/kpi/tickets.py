@@ -49,6 +49,10 @@ _ATTRIBUTE_NAMES = {
     "category": ("category", "ticket_type", "type", "issue_type"),
 }
 _DONE = "('resolved', 'closed')"
+FIRST_ANSWER_SQL = "least(first_response_us, first_resolved_us)"
+"""When a ticket got its first answer: its first reply, or its first resolution if that came
+first (a ticket solved on the spot was answered then). The first-response KPI, its SLA clock,
+its drift series and its alert stream all read this one definition."""
 
 
 @dataclass(frozen=True)
