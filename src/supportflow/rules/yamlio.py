@@ -51,7 +51,7 @@ def _node_lines(
             _node_lines(item, (*path, index), out)
 
 
-def _line_of(lines: dict[tuple[str | int, ...], int], loc: tuple[str | int, ...]) -> int | None:
+def line_of(lines: dict[tuple[str | int, ...], int], loc: tuple[str | int, ...]) -> int | None:
     """The line of the deepest existing node on ``loc`` (a missing field points at its parent)."""
     for end in range(len(loc), -1, -1):
         if loc[:end] in lines:
@@ -131,7 +131,7 @@ def validate_data(
         problems = []
         for error in exc.errors()[:10]:
             loc = tuple(part for part in error["loc"] if not str(part).startswith("function-"))
-            line = _line_of(lines or {}, loc)
+            line = line_of(lines or {}, loc)
             where = f"{source}:{line}" if line is not None else source
             problems.append(f"{where}: {format_loc(loc)}: {_clean_message(error['msg'])}")
         raise RulesError("\n".join(problems)) from exc

@@ -1,0 +1,305 @@
+"""Learn a simulation scenario from an event log (``supportflow simulate calibrate``).
+
+Everything the desk model needs is read from the log, in SQL over the canonical ``events`` view,
+so that Python sees only aggregates and samples:
+
+- **the period that describes the process as it is now**: the cases that started in the last
+  ``window`` (default 26 weeks) before the log's last case start. A help desk changes (the demo
+  log's auto-close timer went from about a month to 15 days in August 2012); a plan should start
+  from today's desk, not the average of four years;
+- **open hours**: the hours of the week in which the desk's events happen
+  (:func:`~supportflow.simulate.clock.learn_open_hours`);
+- **arrivals**: case starts per hour of the week, divided by the number of times that hour of the
+  week occurs in the window;
+- **mix**: the joint shares of channel, language and priority (the case's first value);
+- **variants**: every activity sequence with its count;
+- **activities**: ``wait`` when at least ``timer_share`` of its events fall outside the open
+  hours (a timer or the customer, not an agent), else ``work`` for the team that does most of
+  them;
+- **service times** of work steps: the time since the later of the case's previous event and
+  the same agent's previous event (the resource-availability estimate of a start time that
+  Simod and others use for logs with completion times only), in business seconds;
+- **delays**: for each transition, the business-time gap minus that service time (work steps) or
+  the wall-clock gap (wait steps);
+- **agents**: for each team, the agents active in the last four weeks of the window, working the
+  open hours.
+
+Every distribution is chosen by fit (:func:`~supportflow.simulate.distributions.fit`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from supportflow.eventlog.load import EventLog, load_event_log
+from supportflow.kpi.compute import resolve_status_map
+from supportflow.mining.engine import DuckDBEngine
+from supportflow.simulate.clock import BusinessClock, learn_open_hours
+from supportflow.simulate.distributions import fit
+from supportflow.simulate.scenario import (
+    ARROW,
+    HOURS_OF_WEEK,
+    Activity,
+    AgentGroup,
+    Arrivals,
+    Delay,
+    MixRow,
+    Scenario,
+    Variant,
+)
+
+DEFAULT_WINDOW_S = 26 * 7 * 86400.0
+_SAMPLE = 20_000
+"""At most this many observations per transition or activity are fitted."""
+_DESK_TEAM = "desk"
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The scenario and how it was learned (printed by the command, kept in the YAML header)."""
+
+    scenario: Scenario
+    notes: list[str]
+
+
+def calibrate(
+    log_path: Path | str,
+    *,
+    window_s: float | None = DEFAULT_WINDOW_S,
+    timer_share: float = 0.10,
+    **load_options: Any,
+) -> Scenario:
+    """The scenario of the log at ``log_path`` (read with the project's loader)."""
+    log = load_event_log(log_path, **load_options)
+    return calibrate_log(log, window_s=window_s, timer_share=timer_share).scenario
+
+
+def calibrate_log(
+    log: EventLog,
+    *,
+    window_s: float | None = DEFAULT_WINDOW_S,
+    timer_share: float = 0.10,
+    name: str | None = None,
+) -> Calibration:
+    """Learn a :class:`Scenario` from ``log``; see the module docstring for each part."""
+    con = log.con
+    notes: list[str] = []
+    engine = DuckDBEngine(con)
+    status, _, coverage = resolve_status_map(engine, log, None)
+    last_start = con.execute(
+        "SELECT max(s) FROM (SELECT min(ts) AS s FROM events GROUP BY case_id)"
+    ).fetchall()[0][0]
+    if last_start is None:
+        raise ValueError("the log has no events")
+    cutoff = -(2**62) if window_s is None else int(last_start - window_s * 1e6)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE sim_cases AS
+        SELECT case_id, min(ts) AS start_us FROM events GROUP BY case_id
+        HAVING min(ts) >= {cutoff}"""
+    )
+    cases, first_us = con.execute("SELECT count(*), min(start_us) FROM sim_cases").fetchall()[0]
+    if not cases:
+        raise ValueError("no case starts in the calibration window")
+    span_s = max((last_start - first_us) / 1e6, 7 * 86400.0)
+    notes.append(
+        f"{cases:,} cases that started from {_iso(first_us)} to {_iso(last_start)} "
+        f"(window {'all' if window_s is None else f'{window_s / 86400:.0f} days'})"
+    )
+    has_team = log.has("team")
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE sim_events AS
+        SELECT e.case_id, e.activity, e.resource,
+               {"e.team" if has_team else "NULL"} AS team, e.ts, e.seq,
+               lag(e.activity) OVER c AS prev_activity,
+               lag(e.ts) OVER c AS prev_ts,
+               lag(e.ts) OVER r AS prev_res_ts
+        FROM events e JOIN sim_cases USING (case_id)
+        WINDOW c AS (PARTITION BY e.case_id ORDER BY e.ts, e.seq),
+               r AS (PARTITION BY e.resource ORDER BY e.ts, e.seq)"""
+    )
+    ts = _column(con, f"SELECT ts FROM sim_events USING SAMPLE {_SAMPLE * 10} ROWS (reservoir, 1)")
+    zone = log.timezone
+    open_hours = learn_open_hours(ts, zone)
+    lo = float(con.execute("SELECT min(ts) FROM sim_events").fetchall()[0][0]) / 1e6
+    hi = float(con.execute("SELECT max(ts) FROM sim_events").fetchall()[0][0]) / 1e6
+    clock = BusinessClock(open_hours, lo - 8 * 86400, hi + 8 * 86400)
+
+    arrivals = _arrivals(con, zone, first_us, last_start)
+    mix = _mix(con, log)
+    variants = _variants(con)
+    activities, teams = _activities(con, clock, timer_share, has_team, notes)
+    delays = _delays(con, clock, activities)
+    agents = _agents(con, last_start, teams, has_team)
+    scenario = Scenario(
+        name=name or f"calibrated from {Path(log.report.source).name}",
+        zone=zone,
+        start=datetime.fromtimestamp(last_start / 1e6, tz=UTC),
+        duration=28 * 86400.0,
+        open_hours=open_hours,
+        arrivals=arrivals,
+        mix=mix,
+        variants=variants,
+        activities=activities,
+        delays=delays,
+        agents=agents,
+        status_map=status.name,
+    )
+    notes.append(f"status map {status.name} names {coverage:.0%} of events")
+    notes.append(
+        f"{sum(arrivals.per_hour_of_week):.1f} tickets a week over {span_s / 86400:.0f} days"
+    )
+    return Calibration(scenario=scenario, notes=notes)
+
+
+def _iso(us: int) -> str:
+    return datetime.fromtimestamp(us / 1e6, tz=UTC).isoformat(timespec="minutes")
+
+
+def _column(con: Any, sql: str) -> np.ndarray:
+    columns = con.execute(sql).fetchnumpy()
+    return np.asarray(next(iter(columns.values())), dtype=np.int64)
+
+
+def _arrivals(con: Any, zone: str, first_us: int, last_us: int) -> Arrivals:
+    """Case starts per local hour of the week, per occurrence of that hour in the window."""
+    from supportflow.simulate.engine import _hours_of_week
+
+    starts = _column(con, "SELECT start_us FROM sim_cases") / 1e6
+    tz = _zone(zone)
+    how = _hours_of_week(starts, tz)
+    counts = np.bincount(how, minlength=HOURS_OF_WEEK).astype(float)
+    # how many times each hour of the week occurs between the first and last start
+    hours = np.arange(math.floor(first_us / 1e6 / 3600), math.ceil(last_us / 1e6 / 3600) + 1)
+    occurs = np.bincount(_hours_of_week(hours * 3600.0 + 1800.0, tz), minlength=HOURS_OF_WEEK)
+    rates = counts / np.maximum(occurs, 1)
+    return Arrivals(per_hour_of_week=[round(float(r), 5) for r in rates])
+
+
+def _zone(name: str) -> Any:
+    import zoneinfo
+
+    return zoneinfo.ZoneInfo(name)
+
+
+def _mix(con: Any, log: EventLog) -> list[MixRow]:
+    fields = [f for f in ("channel", "language", "priority") if log.has(f)]
+    if not fields:
+        return [MixRow(weight=1.0, channel=None, language=None, priority=None)]
+    picks = ", ".join(f"arg_min(e.{f}, e.ts) AS {f}" for f in fields)
+    rows = con.execute(
+        f"""SELECT {", ".join(fields)}, count(*) FROM (
+              SELECT {picks} FROM events e JOIN sim_cases USING (case_id) GROUP BY e.case_id)
+            GROUP BY ALL ORDER BY count(*) DESC"""
+    ).fetchall()
+    return [
+        MixRow(weight=float(row[-1]), **{f: row[i] for i, f in enumerate(fields)}) for row in rows
+    ]
+
+
+def _variants(con: Any) -> list[Variant]:
+    rows = con.execute(
+        """SELECT path, count(*) AS n FROM (
+             SELECT list(activity ORDER BY ts, seq) AS path FROM sim_events GROUP BY case_id)
+           GROUP BY path ORDER BY n DESC, path"""
+    ).fetchall()
+    return [Variant(path=list(path), weight=float(n)) for path, n in rows]
+
+
+def _business_gaps(clock: BusinessClock, begin_us: np.ndarray, end_us: np.ndarray) -> np.ndarray:
+    return np.asarray(clock.elapsed(begin_us / 1e6, end_us / 1e6), dtype=float)
+
+
+def _activities(
+    con: Any, clock: BusinessClock, timer_share: float, has_team: bool, notes: list[str]
+) -> tuple[dict[str, Activity], set[str]]:
+    names = [
+        r[0]
+        for r in con.execute(
+            "SELECT activity FROM sim_events GROUP BY activity ORDER BY count(*) DESC, activity"
+        ).fetchall()
+    ]
+    activities: dict[str, Activity] = {}
+    teams: set[str] = set()
+    for name in names:
+        rows = con.execute(
+            f"""SELECT ts, prev_ts, prev_res_ts, team FROM sim_events WHERE activity = ?
+                USING SAMPLE {_SAMPLE} ROWS (reservoir, 7)""",
+            [name],
+        ).fetchall()
+        ts = np.asarray([r[0] for r in rows], dtype=float)
+        outside = float(np.mean(clock.elapsed(ts / 1e6 - 1.0, ts / 1e6) < 0.5))
+        if outside >= timer_share:
+            activities[name] = Activity(kind="wait")
+            notes.append(f"{name}: a wait step ({outside:.0%} of its events outside open hours)")
+            continue
+        team = _DESK_TEAM
+        if has_team:
+            known = [r[3] for r in rows if r[3] is not None]
+            if known:
+                values, counts = np.unique(np.asarray(known, dtype=object), return_counts=True)
+                team = str(values[int(np.argmax(counts))])
+        teams.add(team)
+        service = _service_times(clock, rows)
+        activities[name] = Activity(kind="work", team=team, service=fit(service).dist)
+    return activities, teams
+
+
+def _service_times(clock: BusinessClock, rows: list[tuple[Any, ...]]) -> np.ndarray:
+    """Business seconds from the later of the case's and the agent's previous events."""
+    ts = np.asarray([r[0] for r in rows], dtype=float)
+    prev = np.asarray([np.nan if r[1] is None else r[1] for r in rows], dtype=float)
+    prev_res = np.asarray([np.nan if r[2] is None else r[2] for r in rows], dtype=float)
+    begin = np.fmax(prev, prev_res)
+    known = ~np.isnan(begin)
+    if not known.any():
+        return np.zeros(1)
+    gaps: np.ndarray = np.maximum(_business_gaps(clock, begin[known], ts[known]), 0.0)
+    return gaps
+
+
+def _delays(con: Any, clock: BusinessClock, activities: dict[str, Activity]) -> dict[str, Delay]:
+    delays: dict[str, Delay] = {}
+    pairs = con.execute(
+        """SELECT prev_activity, activity FROM sim_events WHERE prev_activity IS NOT NULL
+           GROUP BY ALL ORDER BY count(*) DESC, prev_activity, activity"""
+    ).fetchall()
+    for before, after in pairs:
+        rows = con.execute(
+            f"""SELECT ts, prev_ts, prev_res_ts FROM sim_events
+                WHERE prev_activity = ? AND activity = ?
+                USING SAMPLE {_SAMPLE} ROWS (reservoir, 11)""",
+            [before, after],
+        ).fetchall()
+        ts = np.asarray([r[0] for r in rows], dtype=float)
+        prev = np.asarray([r[1] for r in rows], dtype=float)
+        if activities[after].kind == "wait":
+            gaps = np.maximum(ts - prev, 0.0) / 1e6
+            delays[f"{before}{ARROW}{after}"] = Delay(clock="wall", time=fit(gaps).dist)
+            continue
+        gaps = _business_gaps(clock, prev, ts)
+        service = _service_times(clock, rows)
+        residual = np.maximum(gaps - service, 0.0)
+        delays[f"{before}{ARROW}{after}"] = Delay(clock="business", time=fit(residual).dist)
+    return delays
+
+
+def _agents(con: Any, last_us: int, teams: set[str], has_team: bool) -> list[AgentGroup]:
+    """Agents per team: those with an event in the last four weeks of the window."""
+    since = last_us - 28 * 86400 * 10**6
+    team_sql = "team" if has_team else f"'{_DESK_TEAM}'"
+    rows = con.execute(
+        f"""SELECT {team_sql} AS t, count(DISTINCT resource) FROM sim_events
+            WHERE ts >= {since} AND resource IS NOT NULL AND {team_sql} IS NOT NULL
+            GROUP BY t ORDER BY t"""
+    ).fetchall()
+    counts = {str(t): int(n) for t, n in rows}
+    return [
+        AgentGroup(name=team, team=team, count=max(counts.get(team, 0), 1))
+        for team in sorted(teams)
+    ]

@@ -1,0 +1,565 @@
+"""The service desk as a discrete-event model (SimPy): tickets, agents, shifts, routing.
+
+One run takes a :class:`~supportflow.simulate.scenario.Scenario` and a seed and returns the
+simulated event log, in the canonical shape the diagnosis reads, plus per-ticket facts:
+
+1. **Arrivals** are a non-homogeneous Poisson process: for every hour the rate of that local hour
+   of the week, times the multiplier and any peak covering the hour's middle; the count is
+   Poisson and the instants uniform inside the hour (exact for a piecewise-constant rate).
+2. Each ticket draws its kind (channel, language, priority, type) from the mix, and a path from
+   the variants whose ``when`` admits that kind.
+3. Along the path, each step first waits its **delay** (drawn per transition, on the desk's
+   business clock or the wall clock), then a ``work`` step asks the **router** for an agent:
+   the same :class:`~supportflow.routing.Router` and queue the live service uses pick the agent,
+   or queue the work until an eligible agent frees a slot or comes on shift. The agent is held
+   for the **service time**. The event is recorded when the step completes.
+4. A customer still waiting for the first answer after their **patience** abandons: the work
+   leaves the queue and an ``Abandoned`` event ends the ticket.
+5. **Shifts**: agents take new work only inside their shift's hours and finish what they hold
+   when it ends.
+
+Randomness comes from one ``numpy`` generator per run, so a seed gives the same log on any
+machine and in any worker process.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+import zoneinfo
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, cast
+
+import numpy as np
+import pyarrow as pa
+import simpy
+
+from supportflow.routing import Agent, Router, RoutingQueue, WorkItem
+from supportflow.rules.status import status_preset
+from supportflow.simulate.clock import BusinessClock, OpenHours
+from supportflow.simulate.distributions import sampler
+from supportflow.simulate.scenario import ABANDONED, ARROW, HOURS_OF_WEEK, Scenario
+
+_HOUR = 3600.0
+_WEEK = 7 * 86400.0
+_CLOCK_MARGIN_S = 400 * 86400.0
+"""How far past the last arrival business clocks are precomputed (long waits and timers)."""
+
+
+@dataclass
+class SimLog:
+    """One run: the events (columnar), the tickets, and the agents' time."""
+
+    activities: list[str]
+    agent_names: list[str]
+    agent_teams: list[str]
+    case: np.ndarray
+    activity: np.ndarray
+    time_s: np.ndarray
+    agent: np.ndarray
+    arrival_s: np.ndarray
+    kind: np.ndarray
+    """Index into the scenario's ``mix`` per ticket."""
+    first_wait_s: np.ndarray
+    """Queue wait of the ticket's first work step (NaN without one)."""
+    first_response_s: np.ndarray
+    """Arrival to the completion of the first work step (NaN when abandoned or none)."""
+    resolution_s: np.ndarray
+    """Arrival to the first resolving event (NaN when abandoned)."""
+    end_s: np.ndarray
+    abandoned: np.ndarray
+    waits_s: np.ndarray
+    """Queue wait of every work step that got an agent."""
+    busy_s: np.ndarray
+    on_shift_s: np.ndarray
+    events_processed: int = 0
+    mix: list[dict[str, str | None]] = field(default_factory=list)
+
+    def to_arrow(self, *, case_prefix: str = "sim-") -> pa.Table:
+        """The canonical event log: ``case_id, activity, timestamp, resource, team, channel,
+        language, priority`` ordered by case and time."""
+        order = np.lexsort((self.time_s, self.case))
+        case = self.case[order]
+        acts = np.asarray(self.activities, dtype=object)[self.activity[order]]
+        names = np.asarray([*self.agent_names, None], dtype=object)
+        teams = np.asarray([*self.agent_teams, None], dtype=object)
+        agent = self.agent[order]
+        kinds = self.kind[case]
+
+        def attr(key: str) -> pa.Array:
+            values = np.asarray([row.get(key) for row in self.mix], dtype=object)
+            return pa.array(values[kinds], type=pa.string())
+
+        return pa.table(
+            {
+                "case_id": pa.array(np.char.add(case_prefix, case.astype(str)), type=pa.string()),
+                "activity": pa.array(acts, type=pa.string()),
+                "timestamp": pa.array(
+                    np.round(self.time_s[order] * 1e6).astype("int64"), type=pa.int64()
+                ).cast(pa.timestamp("us", tz="UTC")),
+                "resource": pa.array(names[agent], type=pa.string()),
+                "team": pa.array(teams[agent], type=pa.string()),
+                "channel": attr("channel"),
+                "language": attr("language"),
+                "priority": attr("priority"),
+            }
+        )
+
+
+def arrival_instants(
+    scenario: Scenario, rng: np.random.Generator, *, cases: int | None, start_s: float
+) -> np.ndarray:
+    """Arrival instants (epoch seconds, sorted): exactly ``cases`` of them, or every arrival in
+    ``scenario.duration`` when ``cases`` is ``None``."""
+    rates = np.asarray(scenario.arrivals.per_hour_of_week, dtype=float)
+    rates = rates * scenario.arrivals.multiplier
+    zone = zoneinfo.ZoneInfo(scenario.zone)
+    peaks = scenario.peak_windows()
+    end_s = start_s + scenario.duration if cases is None and scenario.duration else math.inf
+    chunks: list[np.ndarray] = []
+    total = 0
+    hour_start = start_s
+    while True:
+        hours = 24 * 7 * 4  # four weeks at a time
+        starts = hour_start + _HOUR * np.arange(hours)
+        mids = starts + _HOUR / 2
+        how = _hours_of_week(mids, zone)
+        lam = rates[how]
+        for begin, finish, multiplier in peaks:
+            lam = np.where((mids >= begin) & (mids < finish), lam * multiplier, lam)
+        counts = rng.poisson(lam)
+        times = np.repeat(starts, counts) + rng.uniform(0, _HOUR, int(counts.sum()))
+        times.sort()
+        if end_s < math.inf:
+            times = times[times < end_s]
+        chunks.append(times)
+        total += len(times)
+        hour_start = starts[-1] + _HOUR
+        if (cases is not None and total >= cases) or hour_start >= end_s:
+            break
+        if cases is not None and hour_start - start_s > 50 * 365 * 86400:
+            raise ValueError("arrival rates too low to reach the requested number of cases")
+    arrivals = np.concatenate(chunks) if chunks else np.empty(0)
+    return arrivals[:cases] if cases is not None else arrivals
+
+
+def _hours_of_week(instants_s: np.ndarray, zone: zoneinfo.ZoneInfo) -> np.ndarray:
+    """Local hour of the week (Monday 00 = 0) of each instant, DST-correct."""
+    if not len(instants_s):
+        return np.empty(0, dtype=np.int64)
+    # the UTC offset changes rarely: evaluate it once per distinct day and interpolate by day
+    days = np.floor(instants_s / 86400.0).astype(np.int64)
+    offsets = np.empty(len(instants_s))
+    for day in np.unique(days):
+        mask = days == day
+        # offsets at the start and end of this UTC day; pick per instant (DST switches mid-day)
+        first = _offset_s(float(day) * 86400.0, zone)
+        last = _offset_s(float(day + 1) * 86400.0 - 1, zone)
+        if first == last:
+            offsets[mask] = first
+        else:
+            offsets[mask] = [_offset_s(float(t), zone) for t in instants_s[mask]]
+    local = instants_s + offsets
+    # 1970-01-01 was a Thursday: shift so that Monday 00:00 is hour 0
+    return ((np.floor(local / _HOUR).astype(np.int64) + 72) % HOURS_OF_WEEK).astype(np.int64)
+
+
+def _offset_s(instant_s: float, zone: zoneinfo.ZoneInfo) -> float:
+    offset = datetime.fromtimestamp(instant_s, tz=UTC).astimezone(zone).utcoffset()
+    return offset.total_seconds() if offset is not None else 0.0
+
+
+def _resolving(scenario: Scenario) -> set[str]:
+    """Activities that resolve a ticket under the scenario's status map: those mapped to
+    ``resolved``, or to ``closed`` when no step is mapped to ``resolved``; none without a map
+    (then a ticket is resolved by its last event)."""
+    if scenario.status_map is None:
+        return set()
+    status = (
+        status_preset(scenario.status_map)
+        if isinstance(scenario.status_map, str)
+        else scenario.status_map
+    )
+    state = {status.key(a): c for c in ("resolved", "closed") for a in getattr(status, c)}
+    for wanted in ("resolved", "closed"):
+        found = {a for a in scenario.activities if state.get(status.key(a)) == wanted}
+        if found:
+            return found
+    return set()
+
+
+def simulate(
+    scenario: Scenario,
+    *,
+    seed: int,
+    cases: int | None = None,
+    start_s: float | None = None,
+    arrivals: np.ndarray | None = None,
+) -> SimLog:
+    """Run ``scenario`` once. ``cases`` and ``start_s`` override the scenario's; ``arrivals``
+    (epoch seconds) replays given arrival instants instead of drawing them."""
+    model = scenario.effective()
+    start = model.start_s if start_s is None else start_s
+    if arrivals is None:
+        wanted = cases if cases is not None else model.cases
+        arrivals = arrival_instants(model, stream(seed, "arrivals"), cases=wanted, start_s=start)
+    else:
+        arrivals = np.sort(np.asarray(arrivals, dtype=float))
+        if len(arrivals) and arrivals[0] < start:
+            start = float(arrivals[0])
+    return _Run(model, seed, arrivals, start).run()
+
+
+def stream(seed: int, name: str) -> np.random.Generator:
+    """The random stream of one part of the model (arrivals, the mix, a step's service time,
+    a transition's delay...). Separate streams keep a what-if's common random numbers: doubling
+    the agents of one team does not shift the arrivals or the other steps' draws."""
+    return np.random.default_rng([seed, zlib.crc32(name.encode("utf-8"))])
+
+
+def simulate_log(scenario: Scenario, *, seed: int, cases: int, start_s: float) -> pa.Table:
+    """The simulated event log of ``cases`` tickets arriving from ``start_s``."""
+    return simulate(scenario, seed=seed, cases=cases, start_s=start_s).to_arrow()
+
+
+class _Run:
+    """The state of one run; ``run()`` builds the SimPy model and executes it."""
+
+    def __init__(self, model: Scenario, seed: int, arrivals: np.ndarray, start_s: float) -> None:
+        self.model = model
+        self.seed = seed
+        self.arrivals = arrivals
+        self.env = simpy.Environment(initial_time=start_s)
+        self.start_s = start_s
+        horizon = (float(arrivals[-1]) if len(arrivals) else start_s) + _CLOCK_MARGIN_S
+        self.horizon_s = horizon
+        self.desk_clock = BusinessClock(model.open_hours, start_s - _WEEK, horizon)
+        self.activity_names = [*model.activities, ABANDONED]
+        self.code = {name: i for i, name in enumerate(self.activity_names)}
+        self.router = Router(model.routing)
+        self.queue = RoutingQueue(self.router)
+        self.agents: list[Agent] = []
+        self.agent_shift: list[str | None] = []
+        for group in model.agents:
+            for k in range(group.count):
+                self.agents.append(
+                    Agent(
+                        id=len(self.agents),
+                        name=f"{group.name}-{k + 1:02d}",
+                        team=group.team,
+                        skills=frozenset(group.skills),
+                        languages=frozenset(group.languages),
+                        channels=frozenset(group.channels),
+                        concurrency=group.concurrency,
+                        on_shift=False,
+                    )
+                )
+                self.agent_shift.append(group.shift)
+        self.free: dict[int, Agent] = {}
+        self.classified: dict[tuple[int, int], WorkItem] = {}
+        self.waiting: dict[int, simpy.Event] = {}
+        self.next_item = 0
+        n = len(arrivals)
+        self.first_wait = np.full(n, np.nan)
+        self.first_response = np.full(n, np.nan)
+        self.resolution = np.full(n, np.nan)
+        self.end = np.full(n, np.nan)
+        self.abandoned = np.zeros(n, dtype=bool)
+        self.ev_case: list[int] = []
+        self.ev_act: list[int] = []
+        self.ev_time: list[float] = []
+        self.ev_agent: list[int] = []
+        self.waits: list[float] = []
+        self.busy = np.zeros(len(self.agents))
+        self.on_shift_s = np.zeros(len(self.agents))
+        self.shift_began = np.full(len(self.agents), np.nan)
+        self.open_tickets = 0
+        self.arrivals_done = False
+        self.done = self.env.event()
+        self.resolving = {self.code[a] for a in _resolving(model)}
+        self._prepare_draws()
+
+    # ---- set-up -------------------------------------------------------------------------
+    def _prepare_draws(self) -> None:
+        model, seed = self.model, self.seed
+        rng = stream(seed, "mix")
+        n = len(self.arrivals)
+        weights = np.asarray([row.weight for row in model.mix], dtype=float)
+        self.kind = rng.choice(len(model.mix), size=n, p=weights / weights.sum())
+        self.paths: list[list[int]] = [[self.code[s] for s in v.path] for v in model.variants]
+        self.path_of = np.empty(n, dtype=np.int64)
+        for k, row in enumerate(model.mix):
+            eligible = [i for i, v in enumerate(model.variants) if v.matches(row)]
+            w = np.asarray([model.variants[i].weight for i in eligible], dtype=float)
+            mask = self.kind == k
+            self.path_of[mask] = rng.choice(eligible, size=int(mask.sum()), p=w / w.sum())
+        self.rows = [
+            (row.priority or "", row.channel or "", row.language or "", row.type)
+            for row in model.mix
+        ]
+        acts = [model.activities[name] for name in model.activities]
+        self.is_work = [a.kind == "work" for a in acts] + [False]
+        self.team = [a.team for a in acts] + [None]
+        self.skill = [a.skill for a in acts] + [None]
+        self.factor = [a.time_factor for a in acts] + [1.0]
+        self.service: list[Callable[[], float] | None] = [
+            sampler(a.service, stream(seed, f"service:{name}")) if a.service is not None else None
+            for name, a in model.activities.items()
+        ] + [None]
+        self.delay: dict[tuple[int, int], tuple[Callable[[], float], bool]] = {}
+        for key, delay in model.delays.items():
+            before, after = key.split(ARROW)
+            self.delay[(self.code[before], self.code[after])] = (
+                sampler(delay.time, stream(seed, f"delay:{key}")),
+                delay.clock == "business",
+            )
+        self.default_delay = (
+            (
+                sampler(model.default_delay.time, stream(seed, "delay:*")),
+                model.default_delay.clock == "business",
+            )
+            if model.default_delay is not None
+            else None
+        )
+        abandon = model.abandonment
+        self.patience = (
+            sampler(abandon.patience, stream(seed, "patience")) if abandon is not None else None
+        )
+        self.abandon_channels = set(abandon.channels) if abandon is not None else set()
+
+    # ---- running ------------------------------------------------------------------------
+    def run(self) -> SimLog:
+        env = self.env
+        self._start_shifts()
+        env.process(self._arrive())
+        if len(self.arrivals):
+            env.run(until=self.done)
+        end = env.now
+        for i, agent in enumerate(self.agents):
+            if agent.on_shift and not math.isnan(self.shift_began[i]):
+                self.on_shift_s[i] += end - self.shift_began[i]
+        return SimLog(
+            activities=self.activity_names,
+            agent_names=[a.name for a in self.agents],
+            agent_teams=[a.team for a in self.agents],
+            case=np.asarray(self.ev_case, dtype=np.int64),
+            activity=np.asarray(self.ev_act, dtype=np.int64),
+            time_s=np.asarray(self.ev_time, dtype=float),
+            agent=np.asarray(self.ev_agent, dtype=np.int64),
+            arrival_s=self.arrivals,
+            kind=self.kind,
+            first_wait_s=self.first_wait,
+            first_response_s=self.first_response,
+            resolution_s=self.resolution,
+            end_s=self.end,
+            abandoned=self.abandoned,
+            waits_s=np.asarray(self.waits, dtype=float),
+            busy_s=self.busy,
+            on_shift_s=self.on_shift_s,
+            events_processed=len(self.ev_time),
+            mix=[
+                {
+                    "channel": r.channel,
+                    "language": r.language,
+                    "priority": r.priority,
+                    "type": r.type,
+                }
+                for r in self.model.mix
+            ],
+        )
+
+    def _arrive(self) -> Generator[simpy.Event, Any, None]:
+        env = self.env
+        for i, instant in enumerate(self.arrivals.tolist()):
+            if instant > env.now:
+                yield env.timeout(instant - env.now)
+            self.open_tickets += 1
+            env.process(self._ticket(i))
+        self.arrivals_done = True
+        if self.open_tickets == 0 and not self.done.triggered:
+            self.done.succeed()
+
+    def _ticket(self, i: int) -> Generator[simpy.Event, Any, None]:
+        env = self.env
+        arrived = env.now
+        path = self.paths[self.path_of[i]]
+        kind = int(self.kind[i])
+        channel = self.rows[kind][1]
+        previous = -1
+        answered = False
+        may_abandon = self.patience is not None and (
+            not self.abandon_channels or channel in self.abandon_channels
+        )
+        for step in path:
+            if previous >= 0:
+                wait = self._delay(previous, step, env.now)
+                if wait > 0:
+                    yield env.timeout(wait)
+            agent_id = -1
+            if self.is_work[step]:
+                item = self._work_item(kind, step)
+                ready = env.now
+                agent = self.router.pick_agent(item, self.free.values(), ready)
+                if agent is None:
+                    self.queue.push(item)
+                    granted = env.event()
+                    self.waiting[item.id] = granted
+                    if may_abandon and not answered and self.patience is not None:
+                        yield granted | env.timeout(self.patience())
+                        if not granted.triggered:
+                            self.waiting.pop(item.id, None)
+                            self.queue.remove(item.id)
+                            self._record(i, self.code[ABANDONED], -1)
+                            self.abandoned[i] = True
+                            self.first_wait[i] = env.now - ready
+                            self._finish(i)
+                            return
+                    else:
+                        yield granted
+                    agent = cast(Agent, granted.value)
+                else:
+                    self._take(agent)
+                waited = env.now - ready
+                self.waits.append(waited)
+                if not answered:
+                    self.first_wait[i] = waited
+                service = self.service[step]
+                assert service is not None  # a work step always has one
+                took = service() * self.factor[step]
+                if took > 0:
+                    yield env.timeout(took)
+                self.busy[agent.id] += took
+                agent_id = agent.id
+                self._release(agent)
+                if not answered:
+                    self.first_response[i] = env.now - arrived
+                    answered = True
+            self._record(i, step, agent_id)
+            if step in self.resolving and math.isnan(self.resolution[i]):
+                self.resolution[i] = env.now - arrived
+            previous = step
+        if math.isnan(self.resolution[i]) and not self.resolving:
+            self.resolution[i] = env.now - arrived
+        self._finish(i)
+
+    def _work_item(self, kind: int, step: int) -> WorkItem:
+        """The routed work item of ``step`` for a ticket of ``kind``. The routing rules read
+        only the ticket's fields and the step's team and skill, so each (kind, step) is
+        classified once and copied."""
+        key = (kind, step)
+        template = self.classified.get(key)
+        if template is None:
+            priority, channel, language, kind_type = self.rows[kind]
+            template = self.router.classify(
+                WorkItem(
+                    id=-1,
+                    arrived_s=0.0,
+                    priority=priority,
+                    channel=channel,
+                    language=language,
+                    type=kind_type,
+                    team=self.team[step],
+                    skill=self.skill[step],
+                )
+            )
+            self.classified[key] = template
+        self.next_item += 1
+        return WorkItem(
+            self.next_item,
+            self.env.now,
+            template.priority,
+            template.channel,
+            template.language,
+            template.type,
+            template.team,
+            template.skill,
+            template.rank,
+        )
+
+    def _delay(self, previous: int, step: int, now: float) -> float:
+        chosen = self.delay.get((previous, step), self.default_delay)
+        if chosen is None:
+            return 0.0
+        draw, business = chosen
+        length = draw() * self.factor[step]
+        if business:
+            return self.desk_clock.add1(now, length) - now
+        return length
+
+    def _record(self, i: int, step: int, agent_id: int) -> None:
+        self.ev_case.append(i)
+        self.ev_act.append(step)
+        self.ev_time.append(self.env.now)
+        self.ev_agent.append(agent_id)
+
+    def _finish(self, i: int) -> None:
+        self.end[i] = self.env.now
+        self.open_tickets -= 1
+        if self.open_tickets == 0 and self.arrivals_done and not self.done.triggered:
+            self.done.succeed()
+
+    # ---- agents ---------------------------------------------------------------------------
+    def _take(self, agent: Agent) -> None:
+        agent.busy += 1
+        agent.last_assigned_s = self.env.now
+        if agent.busy >= agent.concurrency:
+            self.free.pop(agent.id, None)
+
+    def _release(self, agent: Agent) -> None:
+        agent.busy -= 1
+        agent.handled += 1
+        if not agent.on_shift:
+            return
+        if not self._serve_next(agent) and agent.busy < agent.concurrency:
+            self.free[agent.id] = agent
+
+    def _serve_next(self, agent: Agent) -> bool:
+        """Hand ``agent`` the best waiting work it may take; whether there was some."""
+        item = self.queue.pop_for(agent, self.env.now)
+        if item is None:
+            return False
+        granted = self.waiting.pop(item.id)
+        self._take(agent)
+        granted.succeed(agent)
+        return True
+
+    def _start_shifts(self) -> None:
+        by_shift: dict[str | None, list[Agent]] = {}
+        for agent, shift in zip(self.agents, self.agent_shift, strict=True):
+            by_shift.setdefault(shift, []).append(agent)
+        for shift, agents in by_shift.items():
+            hours = self.model.open_hours if shift is None else self.model.shifts[shift].hours
+            self.env.process(self._shift(hours, agents))
+
+    def _shift(self, hours: OpenHours, agents: list[Agent]) -> Generator[simpy.Event, Any, None]:
+        env = self.env
+        for begin, end in _open_intervals(hours, env.now, self.horizon_s):
+            if self.done.triggered:
+                return
+            if begin > env.now:
+                yield env.timeout(begin - env.now)
+            for agent in agents:
+                agent.on_shift = True
+                self.shift_began[agent.id] = env.now
+                while agent.busy < agent.concurrency and self._serve_next(agent):
+                    pass
+                if agent.busy < agent.concurrency:
+                    self.free[agent.id] = agent
+            yield env.timeout(end - env.now)
+            for agent in agents:
+                agent.on_shift = False
+                self.on_shift_s[agent.id] += env.now - self.shift_began[agent.id]
+                self.free.pop(agent.id, None)
+
+
+def _open_intervals(
+    hours: OpenHours, start_s: float, end_s: float
+) -> Iterator[tuple[float, float]]:
+    """The open intervals of ``hours`` that end after ``start_s``, clipped to it."""
+    clock = BusinessClock(hours, start_s - _WEEK, end_s)
+    for begin, end in clock.intervals():
+        if end <= start_s:
+            continue
+        yield max(begin, start_s), end
