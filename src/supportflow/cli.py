@@ -51,6 +51,7 @@ from supportflow.cli_options import (
     print_mapping,
     write_text,
 )
+from supportflow.cli_simulate import simulate_app
 from supportflow.cli_staff import STAFF_EXAMPLE, staff_command
 from supportflow.eventlog import ColumnMapping, EventLogError, IngestReport
 from supportflow.mining import Diagnosis, diagnose
@@ -265,6 +266,7 @@ def demo(
 app.command("kpi", epilog=KPI_EXAMPLE)(kpi_command)
 app.command("monitor", epilog=MONITOR_EXAMPLE)(monitor_command)
 app.command("staff", epilog=STAFF_EXAMPLE)(staff_command)
+app.add_typer(simulate_app, name="simulate")
 
 
 def main() -> None:

@@ -98,6 +98,10 @@ def staff_command(
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Write the plan as JSON here.")
     ] = None,
+    html: Annotated[
+        Path | None, typer.Option(help="Write the plan as an HTML page with its charts.")
+    ] = None,
+    lang: Annotated[str, typer.Option(help="Language of the HTML page: en or zh.")] = "en",
     overwrite: Annotated[bool, typer.Option(help="Replace an existing output.")] = False,
 ) -> None:
     """Agents needed per interval (Erlang C, or Erlang A with --patience) for a service-level
@@ -107,7 +111,10 @@ def staff_command(
             raise UsageError(
                 "give the arrivals one way: --arrivals FILE, --calls N or --log EVENTLOG"
             )
+        if lang not in ("en", "zh"):
+            raise UsageError(f"--lang must be en or zh, not {lang!r}")
         check_writable(json_out, overwrite=overwrite)
+        check_writable(html, overwrite=overwrite)
         if log is not None:
             forecast = _forecast_from_log(log, timezone=timezone, minutes=interval_minutes)
         elif arrivals is not None:
@@ -138,14 +145,19 @@ def staff_command(
         "peak_agents": max((row.agents for row in plan), default=0),
         "intervals": [row.__dict__ for row in plan],
     }
-    if json_out is not None:
-        try:
+    try:
+        if json_out is not None:
             write_text(json_out, json.dumps(doc, indent=1))
-        except UsageError as exc:
-            fail(str(exc))
+        if html is not None:
+            from supportflow.report.simulation import render_staffing
+
+            write_text(html, render_staffing(doc, lang=lang))
+    except UsageError as exc:
+        fail(str(exc))
     _print_plan(plan, model=doc["model"])
-    if json_out is not None:
-        typer.echo(str(json_out))
+    for written in (json_out, html):
+        if written is not None:
+            typer.echo(str(written))
 
 
 def _print_plan(plan: list[IntervalStaffing], *, model: str) -> None:

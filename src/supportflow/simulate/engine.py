@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 import zlib
 import zoneinfo
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -258,6 +258,7 @@ class _Run:
                 )
                 self.agent_shift.append(group.shift)
         self.free: dict[int, Agent] = {}
+        self.free_by_team: dict[str, dict[int, Agent]] = {a.team: {} for a in self.agents}
         self.classified: dict[tuple[int, int], WorkItem] = {}
         self.waiting: dict[int, simpy.Event] = {}
         self.next_item = 0
@@ -267,10 +268,8 @@ class _Run:
         self.resolution = np.full(n, np.nan)
         self.end = np.full(n, np.nan)
         self.abandoned = np.zeros(n, dtype=bool)
-        self.ev_case: list[int] = []
-        self.ev_act: list[int] = []
-        self.ev_time: list[float] = []
-        self.ev_agent: list[int] = []
+        self.events: list[tuple[int, int, float, int]] = []
+        """(ticket, activity code, time, agent or -1) of every recorded event."""
         self.waits: list[float] = []
         self.busy = np.zeros(len(self.agents))
         self.on_shift_s = np.zeros(len(self.agents))
@@ -340,14 +339,17 @@ class _Run:
         for i, agent in enumerate(self.agents):
             if agent.on_shift and not math.isnan(self.shift_began[i]):
                 self.on_shift_s[i] += end - self.shift_began[i]
+        events = (
+            np.asarray(self.events, dtype=float).reshape(-1, 4) if self.events else np.empty((0, 4))
+        )
         return SimLog(
             activities=self.activity_names,
             agent_names=[a.name for a in self.agents],
             agent_teams=[a.team for a in self.agents],
-            case=np.asarray(self.ev_case, dtype=np.int64),
-            activity=np.asarray(self.ev_act, dtype=np.int64),
-            time_s=np.asarray(self.ev_time, dtype=float),
-            agent=np.asarray(self.ev_agent, dtype=np.int64),
+            case=events[:, 0].astype(np.int64),
+            activity=events[:, 1].astype(np.int64),
+            time_s=events[:, 2],
+            agent=events[:, 3].astype(np.int64),
             arrival_s=self.arrivals,
             kind=self.kind,
             first_wait_s=self.first_wait,
@@ -358,7 +360,7 @@ class _Run:
             waits_s=np.asarray(self.waits, dtype=float),
             busy_s=self.busy,
             on_shift_s=self.on_shift_s,
-            events_processed=len(self.ev_time),
+            events_processed=len(self.events),
             mix=[
                 {
                     "channel": r.channel,
@@ -401,7 +403,7 @@ class _Run:
             if self.is_work[step]:
                 item = self._work_item(kind, step)
                 ready = env.now
-                agent = self.router.pick_agent(item, self.free.values(), ready)
+                agent = self.router.pick_agent(item, self._candidates(item), ready)
                 if agent is None:
                     self.queue.push(item)
                     granted = env.event()
@@ -489,10 +491,7 @@ class _Run:
         return length
 
     def _record(self, i: int, step: int, agent_id: int) -> None:
-        self.ev_case.append(i)
-        self.ev_act.append(step)
-        self.ev_time.append(self.env.now)
-        self.ev_agent.append(agent_id)
+        self.events.append((i, step, self.env.now, agent_id))
 
     def _finish(self, i: int) -> None:
         self.end[i] = self.env.now
@@ -501,11 +500,25 @@ class _Run:
             self.done.succeed()
 
     # ---- agents ---------------------------------------------------------------------------
+    def _candidates(self, item: WorkItem) -> Iterable[Agent]:
+        """The free agents who might take ``item``: its team's, unless work may overflow."""
+        if item.team is None or self.router.overflow_after_s is not None:
+            return self.free.values()
+        return self.free_by_team.get(item.team, {}).values()
+
+    def _set_free(self, agent: Agent) -> None:
+        self.free[agent.id] = agent
+        self.free_by_team[agent.team][agent.id] = agent
+
+    def _unset_free(self, agent: Agent) -> None:
+        self.free.pop(agent.id, None)
+        self.free_by_team[agent.team].pop(agent.id, None)
+
     def _take(self, agent: Agent) -> None:
         agent.busy += 1
         agent.last_assigned_s = self.env.now
         if agent.busy >= agent.concurrency:
-            self.free.pop(agent.id, None)
+            self._unset_free(agent)
 
     def _release(self, agent: Agent) -> None:
         agent.busy -= 1
@@ -513,7 +526,7 @@ class _Run:
         if not agent.on_shift:
             return
         if not self._serve_next(agent) and agent.busy < agent.concurrency:
-            self.free[agent.id] = agent
+            self._set_free(agent)
 
     def _serve_next(self, agent: Agent) -> bool:
         """Hand ``agent`` the best waiting work it may take; whether there was some."""
@@ -546,12 +559,12 @@ class _Run:
                 while agent.busy < agent.concurrency and self._serve_next(agent):
                     pass
                 if agent.busy < agent.concurrency:
-                    self.free[agent.id] = agent
+                    self._set_free(agent)
             yield env.timeout(end - env.now)
             for agent in agents:
                 agent.on_shift = False
                 self.on_shift_s[agent.id] += env.now - self.shift_began[agent.id]
-                self.free.pop(agent.id, None)
+                self._unset_free(agent)
 
 
 def _open_intervals(

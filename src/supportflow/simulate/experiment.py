@@ -184,7 +184,9 @@ def hourly(runs: list[RunKpis], scenario: Scenario) -> list[dict[str, Any]]:
             {
                 "hour_start_s": start + 3600 * h,
                 "arrivals": count / len(runs),
-                "first_response_within_target": (met[h] / count) if count else None,
+                "first_response_within_target": (
+                    (met[h] / count) if count and scenario.targets.first_response else None
+                ),
                 "asa_s": (waits[h] / count) if count else None,
             }
         )
