@@ -27,7 +27,7 @@ def test_the_example_desk_loads_with_every_part() -> None:
     assert desk.duration == 14 * 86400
     assert len(desk.arrivals.per_hour_of_week) == 168
     # Monday 10:00 and Sunday 23:00 from the weekly form
-    assert desk.arrivals.per_hour_of_week[10] == 20
+    assert desk.arrivals.per_hour_of_week[10] == 30
     assert desk.arrivals.per_hour_of_week[167] == 1
     assert {g.team for g in desk.agents} == {"L1", "L2"}
     assert desk.activities["Escalated"].skill == "technical"
@@ -91,7 +91,7 @@ def test_a_scenario_round_trips_through_yaml(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("agents:\n  - {name: L1, team: L1, count: -2}\n", "overlay.yaml:2: agents[6].count"),
+        ("agents:\n  - {name: L1, team: L1, count: -2}\n", "overlay.yaml:2: agents[8].count"),
         ("routing:\n  policy: random\n", "overlay.yaml:2: routing.policy"),
         ("arrivals:\n  multiplier: 0\n", "overlay.yaml:2: arrivals.multiplier"),
         (
@@ -118,11 +118,11 @@ def test_bad_overlays_name_the_line_and_field(tmp_path: Path, text: str, message
 
 def test_a_bad_base_file_is_blamed_not_the_overlay(tmp_path: Path) -> None:
     text = (EXAMPLES / "desk.yaml").read_text(encoding="utf-8")
-    broken = write(tmp_path, "desk.yaml", text.replace("count: 9,", "count: nine,"))
+    broken = write(tmp_path, "desk.yaml", text.replace("count: 6,", "count: six,"))
     overlay = write(tmp_path, "overlay.yaml", "name: what if\n")
     with pytest.raises(RulesError) as caught:
         load_scenario(broken, overlay)
-    line = next(i for i, row in enumerate(text.splitlines(), 1) if "count: 9," in row)
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if "count: 6," in row)
     assert f"desk.yaml:{line}: agents[0].count" in str(caught.value)
 
 
