@@ -28,7 +28,7 @@ def test_the_example_desk_loads_with_every_part() -> None:
     assert len(desk.arrivals.per_hour_of_week) == 168
     # Monday 10:00 and Sunday 23:00 from the weekly form
     assert desk.arrivals.per_hour_of_week[10] == 30
-    assert desk.arrivals.per_hour_of_week[167] == 1
+    assert desk.arrivals.per_hour_of_week[167] == 2
     assert {g.team for g in desk.agents} == {"L1", "L2"}
     assert desk.activities["Escalated"].skill == "technical"
     assert desk.routing.language_match == "required"
@@ -99,8 +99,8 @@ def test_a_scenario_round_trips_through_yaml(tmp_path: Path) -> None:
             "arrivals.peaks[0]: give either end or days",
         ),
         (
-            "agents:\n  - {name: L2, shift: nights}\n",
-            "overlay.yaml:2: agents[5].shift: no shift named",
+            "agents:\n  - {name: L2 late, shift: nights}\n",
+            "overlay.yaml:2: agents[7].shift: no shift named",
         ),
         ("activities:\n  Resolved: {team: L3}\n", "no agent group works in team 'L3'"),
         ("delays:\n  Resolved to Closed: {time: {dist: fixed, value: 1d}}\n", "not a transition"),
