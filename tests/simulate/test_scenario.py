@@ -91,7 +91,7 @@ def test_a_scenario_round_trips_through_yaml(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("agents:\n  - {name: L1, team: L1, count: -2}\n", "overlay.yaml:2: agents[8].count"),
+        ("agents:\n  - {name: L1, team: L1, count: -2}\n", "overlay.yaml:2: agents[9].count"),
         ("routing:\n  policy: random\n", "overlay.yaml:2: routing.policy"),
         ("arrivals:\n  multiplier: 0\n", "overlay.yaml:2: arrivals.multiplier"),
         (
@@ -100,7 +100,7 @@ def test_a_scenario_round_trips_through_yaml(tmp_path: Path) -> None:
         ),
         (
             "agents:\n  - {name: L2 late, shift: nights}\n",
-            "overlay.yaml:2: agents[7].shift: no shift named",
+            "overlay.yaml:2: agents[8].shift: no shift named",
         ),
         ("activities:\n  Resolved: {team: L3}\n", "no agent group works in team 'L3'"),
         ("delays:\n  Resolved to Closed: {time: {dist: fixed, value: 1d}}\n", "not a transition"),

@@ -33,7 +33,7 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -55,9 +55,12 @@ from supportflow.simulate.scenario import (
 )
 
 DEFAULT_WINDOW_S = 26 * 7 * 86400.0
+DEFAULT_ARRIVAL_WINDOW_S = 52 * 7 * 86400.0
 _SAMPLE = 20_000
 """At most this many observations per transition or activity are fitted."""
 _DESK_TEAM = "desk"
+_MIN_ROWS = 30
+"""Fewer timings than this in the timing window: the step's older timings are used too."""
 
 
 @dataclass(frozen=True)
@@ -71,42 +74,77 @@ class Calibration:
 def calibrate(
     log_path: Path | str,
     *,
-    window_s: float | None = DEFAULT_WINDOW_S,
+    window_s: float | Literal["auto"] | None = "auto",
+    arrival_window_s: float | None = DEFAULT_ARRIVAL_WINDOW_S,
     timer_share: float = 0.10,
     **load_options: Any,
 ) -> Scenario:
-    """The scenario of the log at ``log_path`` (read with the project's loader)."""
+    """The scenario of the log at ``log_path`` (read with the project's loader); with
+    ``window_s="auto"`` both windows are chosen by :func:`calibrate_auto`."""
     log = load_event_log(log_path, **load_options)
-    return calibrate_log(log, window_s=window_s, timer_share=timer_share).scenario
+    if window_s == "auto":
+        return calibrate_auto(log, timer_share=timer_share).scenario
+    return calibrate_log(
+        log, window_s=window_s, arrival_window_s=arrival_window_s, timer_share=timer_share
+    ).scenario
+
+
+def calibrate_auto(log: EventLog, *, timer_share: float = 0.10, seeds: int = 3) -> Calibration:
+    """Calibrate with the process and arrival windows a backtest on the log's own last cases
+    chooses (:mod:`supportflow.simulate.backtest`)."""
+    from supportflow.simulate.backtest import backtest
+
+    tried = backtest(log, timer_share=timer_share, seeds=seeds)
+    result = calibrate_log(
+        log,
+        window_s=tried.timing_window_s,
+        variant_window_s=tried.variant_window_s,
+        arrival_window_s=tried.arrival_window_s,
+        timer_share=timer_share,
+    )
+    return Calibration(scenario=result.scenario, notes=[*tried.notes(), *result.notes])
 
 
 def calibrate_log(
     log: EventLog,
     *,
     window_s: float | None = DEFAULT_WINDOW_S,
+    arrival_window_s: float | None = DEFAULT_ARRIVAL_WINDOW_S,
     timer_share: float = 0.10,
     name: str | None = None,
+    until_us: int | None = None,
+    variant_window_s: float | Literal["same"] | None = "same",
 ) -> Calibration:
-    """Learn a :class:`Scenario` from ``log``; see the module docstring for each part."""
+    """Learn a :class:`Scenario` from ``log``; see the module docstring for each part.
+
+    ``until_us`` calibrates from the cases that started before it only (the log as it was
+    known then; the backtest of :mod:`supportflow.simulate.backtest` uses it).
+    """
     con = log.con
     notes: list[str] = []
     engine = DuckDBEngine(con)
     status, _, coverage = resolve_status_map(engine, log, None)
+    until = 2**62 if until_us is None else until_us
     last_start = con.execute(
-        "SELECT max(s) FROM (SELECT min(ts) AS s FROM events GROUP BY case_id)"
+        f"SELECT max(s) FROM (SELECT min(ts) AS s FROM events GROUP BY case_id) WHERE s < {until}"
     ).fetchall()[0][0]
     if last_start is None:
         raise ValueError("the log has no events")
     cutoff = -(2**62) if window_s is None else int(last_start - window_s * 1e6)
+    paths_window = window_s if variant_window_s == "same" else variant_window_s
+    paths_cutoff = -(2**62) if paths_window is None else int(last_start - paths_window * 1e6)
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE sim_cases AS
-        SELECT case_id, min(ts) AS start_us FROM events GROUP BY case_id
-        HAVING min(ts) >= {cutoff}"""
+        SELECT case_id, min(ts) AS start_us,
+               min(ts) >= {cutoff} AS timing, min(ts) >= {paths_cutoff} AS paths
+        FROM events GROUP BY case_id
+        HAVING min(ts) >= least({cutoff}, {paths_cutoff}) AND min(ts) < {until}"""
     )
-    cases, first_us = con.execute("SELECT count(*), min(start_us) FROM sim_cases").fetchall()[0]
+    cases, first_us = con.execute(
+        "SELECT count(*), min(start_us) FROM sim_cases WHERE timing"
+    ).fetchall()[0]
     if not cases:
         raise ValueError("no case starts in the calibration window")
-    span_s = max((last_start - first_us) / 1e6, 7 * 86400.0)
     notes.append(
         f"{cases:,} cases that started from {_iso(first_us)} to {_iso(last_start)} "
         f"(window {'all' if window_s is None else f'{window_s / 86400:.0f} days'})"
@@ -115,7 +153,7 @@ def calibrate_log(
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE sim_events AS
         SELECT e.case_id, e.activity, e.resource,
-               {"e.team" if has_team else "NULL"} AS team, e.ts, e.seq,
+               {"e.team" if has_team else "NULL"} AS team, e.ts, e.seq, timing, paths,
                lag(e.activity) OVER c AS prev_activity,
                lag(e.ts) OVER c AS prev_ts,
                lag(e.ts) OVER r AS prev_res_ts
@@ -130,7 +168,7 @@ def calibrate_log(
     hi = float(con.execute("SELECT max(ts) FROM sim_events").fetchall()[0][0]) / 1e6
     clock = BusinessClock(open_hours, lo - 8 * 86400, hi + 8 * 86400)
 
-    arrivals = _arrivals(con, zone, first_us, last_start)
+    arrivals = _arrivals(con, zone, last_start, arrival_window_s, notes, until)
     mix = _mix(con, log)
     variants = _variants(con)
     activities, teams = _activities(con, clock, timer_share, has_team, notes)
@@ -151,9 +189,6 @@ def calibrate_log(
         status_map=status.name,
     )
     notes.append(f"status map {status.name} names {coverage:.0%} of events")
-    notes.append(
-        f"{sum(arrivals.per_hour_of_week):.1f} tickets a week over {span_s / 86400:.0f} days"
-    )
     return Calibration(scenario=scenario, notes=notes)
 
 
@@ -166,18 +201,34 @@ def _column(con: Any, sql: str) -> np.ndarray:
     return np.asarray(next(iter(columns.values())), dtype=np.int64)
 
 
-def _arrivals(con: Any, zone: str, first_us: int, last_us: int) -> Arrivals:
-    """Case starts per local hour of the week, per occurrence of that hour in the window."""
+def _arrivals(
+    con: Any, zone: str, last_us: int, window_s: float | None, notes: list[str], until: int
+) -> Arrivals:
+    """Case starts per local hour of the week in the arrival window, per occurrence of that
+    hour of the week in it."""
     from supportflow.simulate.engine import _hours_of_week
 
-    starts = _column(con, "SELECT start_us FROM sim_cases") / 1e6
+    since = -(2**62) if window_s is None else int(last_us - window_s * 1e6)
+    starts = (
+        _column(
+            con,
+            f"""SELECT min(ts) AS s FROM events GROUP BY case_id
+            HAVING min(ts) >= {since} AND min(ts) < {until} ORDER BY s""",
+        )
+        / 1e6
+    )
     tz = _zone(zone)
     how = _hours_of_week(starts, tz)
     counts = np.bincount(how, minlength=HOURS_OF_WEEK).astype(float)
     # how many times each hour of the week occurs between the first and last start
-    hours = np.arange(math.floor(first_us / 1e6 / 3600), math.ceil(last_us / 1e6 / 3600) + 1)
+    first_h, last_h = math.floor(starts[0] / 3600), math.ceil(last_us / 1e6 / 3600)
+    hours = np.arange(first_h, last_h + 1)
     occurs = np.bincount(_hours_of_week(hours * 3600.0 + 1800.0, tz), minlength=HOURS_OF_WEEK)
     rates = counts / np.maximum(occurs, 1)
+    notes.append(
+        f"arrivals: {len(starts):,} case starts over {(last_h - first_h) / 24:.0f} days "
+        f"({sum(rates):.1f} a week)"
+    )
     return Arrivals(per_hour_of_week=[round(float(r), 5) for r in rates])
 
 
@@ -205,10 +256,27 @@ def _mix(con: Any, log: EventLog) -> list[MixRow]:
 def _variants(con: Any) -> list[Variant]:
     rows = con.execute(
         """SELECT path, count(*) AS n FROM (
-             SELECT list(activity ORDER BY ts, seq) AS path FROM sim_events GROUP BY case_id)
+             SELECT list(activity ORDER BY ts, seq) AS path FROM sim_events WHERE paths
+             GROUP BY case_id)
            GROUP BY path ORDER BY n DESC, path"""
     ).fetchall()
     return [Variant(path=list(path), weight=float(n)) for path, n in rows]
+
+
+def _recent_rows(
+    con: Any, columns: str, where: str, params: list[Any], seed: int
+) -> list[tuple[Any, ...]]:
+    """A sample of the rows of the timing window, or of the whole calibration period when the
+    window holds fewer than ``_MIN_ROWS`` of them (a rare step keeps its older timings)."""
+    for scope in ("timing", "TRUE"):
+        rows: list[tuple[Any, ...]] = con.execute(
+            f"""SELECT {columns} FROM sim_events WHERE {where} AND {scope}
+                USING SAMPLE {_SAMPLE} ROWS (reservoir, {seed})""",
+            params,
+        ).fetchall()
+        if len(rows) >= _MIN_ROWS:
+            break
+    return rows
 
 
 def _business_gaps(clock: BusinessClock, begin_us: np.ndarray, end_us: np.ndarray) -> np.ndarray:
@@ -227,11 +295,7 @@ def _activities(
     activities: dict[str, Activity] = {}
     teams: set[str] = set()
     for name in names:
-        rows = con.execute(
-            f"""SELECT ts, prev_ts, prev_res_ts, team FROM sim_events WHERE activity = ?
-                USING SAMPLE {_SAMPLE} ROWS (reservoir, 7)""",
-            [name],
-        ).fetchall()
+        rows = _recent_rows(con, "ts, prev_ts, prev_res_ts, team", "activity = ?", [name], 7)
         ts = np.asarray([r[0] for r in rows], dtype=float)
         outside = float(np.mean(clock.elapsed(ts / 1e6 - 1.0, ts / 1e6) < 0.5))
         if outside >= timer_share:
@@ -270,12 +334,13 @@ def _delays(con: Any, clock: BusinessClock, activities: dict[str, Activity]) -> 
            GROUP BY ALL ORDER BY count(*) DESC, prev_activity, activity"""
     ).fetchall()
     for before, after in pairs:
-        rows = con.execute(
-            f"""SELECT ts, prev_ts, prev_res_ts FROM sim_events
-                WHERE prev_activity = ? AND activity = ?
-                USING SAMPLE {_SAMPLE} ROWS (reservoir, 11)""",
+        rows = _recent_rows(
+            con,
+            "ts, prev_ts, prev_res_ts",
+            "prev_activity = ? AND activity = ?",
             [before, after],
-        ).fetchall()
+            11,
+        )
         ts = np.asarray([r[0] for r in rows], dtype=float)
         prev = np.asarray([r[1] for r in rows], dtype=float)
         if activities[after].kind == "wait":

@@ -40,7 +40,7 @@ from supportflow.routing import Agent, Router, RoutingQueue, WorkItem
 from supportflow.rules.status import status_preset
 from supportflow.simulate.clock import BusinessClock, OpenHours
 from supportflow.simulate.distributions import sampler
-from supportflow.simulate.scenario import ABANDONED, ARROW, HOURS_OF_WEEK, Scenario
+from supportflow.simulate.scenario import ABANDONED, ARROW, HOURS_OF_WEEK, AgentGroup, Scenario
 
 _HOUR = 3600.0
 _WEEK = 7 * 86400.0
@@ -241,7 +241,7 @@ class _Run:
         self.router = Router(model.routing)
         self.queue = RoutingQueue(self.router)
         self.agents: list[Agent] = []
-        self.agent_shift: list[str | None] = []
+        self.agent_group: list[AgentGroup] = []
         for group in model.agents:
             for k in range(group.count):
                 self.agents.append(
@@ -256,7 +256,7 @@ class _Run:
                         on_shift=False,
                     )
                 )
-                self.agent_shift.append(group.shift)
+                self.agent_group.append(group)
         self.free: dict[int, Agent] = {}
         self.free_by_team: dict[str, dict[int, Agent]] = {a.team: {} for a in self.agents}
         self.classified: dict[tuple[int, int], WorkItem] = {}
@@ -539,17 +539,25 @@ class _Run:
         return True
 
     def _start_shifts(self) -> None:
-        by_shift: dict[str | None, list[Agent]] = {}
-        for agent, shift in zip(self.agents, self.agent_shift, strict=True):
-            by_shift.setdefault(shift, []).append(agent)
-        for shift, agents in by_shift.items():
+        by_shift: dict[tuple[str | None, float, float], list[Agent]] = {}
+        for agent, group in zip(self.agents, self.agent_group, strict=True):
+            key = (
+                group.shift,
+                self.model.instant(group.available_from, -math.inf),
+                self.model.instant(group.available_until, math.inf),
+            )
+            by_shift.setdefault(key, []).append(agent)
+        for (shift, begin, until), agents in by_shift.items():
             hours = self.model.open_hours if shift is None else self.model.shifts[shift].hours
-            self.env.process(self._shift(hours, agents))
+            self.env.process(self._shift(hours, agents, begin, until))
 
-    def _shift(self, hours: OpenHours, agents: list[Agent]) -> Generator[simpy.Event, Any, None]:
+    def _shift(
+        self, hours: OpenHours, agents: list[Agent], available: float, until: float
+    ) -> Generator[simpy.Event, Any, None]:
         env = self.env
-        for begin, end in _open_intervals(hours, env.now, self.horizon_s):
-            if self.done.triggered:
+        for open_at, close_at in _open_intervals(hours, max(env.now, available), self.horizon_s):
+            begin, end = open_at, min(close_at, until)
+            if self.done.triggered or begin >= until:
                 return
             if begin > env.now:
                 yield env.timeout(begin - env.now)

@@ -203,9 +203,13 @@ class Comparison:
     hourly_baseline: list[dict[str, Any]]
     hourly_scenario: list[dict[str, Any]] | None
     performance: dict[str, float]
+    what_if_runs: list[RunKpis] = field(default_factory=list)
+    """The what-if's replications (not in the JSON), for the peak plan."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"schema_version": 1, **asdict(self)}
+        data = asdict(self)
+        data.pop("what_if_runs")
+        return {"schema_version": 1, **data}
 
 
 def compare(
@@ -225,6 +229,7 @@ def compare(
     }
     scenario_rows = None
     runs = list(base_runs)
+    what_runs: list[RunKpis] = []
     if what_if is not None:
         what_runs = replicate_scenario(
             what_if, replications=replications, seed=seed, workers=workers
@@ -241,6 +246,7 @@ def compare(
         kpis=kpis,
         hourly_baseline=hourly(base_runs, baseline),
         hourly_scenario=scenario_rows,
+        what_if_runs=what_runs,
         performance={
             "runs": float(len(runs)),
             "events": float(events),

@@ -229,6 +229,10 @@ class AgentGroup(_Strict):
     """Tickets one agent handles at once (chat agents often 2-3)."""
     shift: str | None = None
     """A name from ``shifts``; none means the desk's ``open_hours``."""
+    available_from: datetime | None = None
+    available_until: datetime | None = None
+    """Temporary staff: the group works its shift only between these instants (naive ones are
+    read in the scenario's ``zone``)."""
 
 
 class Abandonment(_Strict):
@@ -309,6 +313,14 @@ class Scenario(_Strict):
                 end = begin + timedelta(days=peak.days or 0)
             windows.append((begin.timestamp(), end.timestamp(), peak.multiplier))
         return windows
+
+    def instant(self, value: datetime | None, default: float) -> float:
+        """``value`` in epoch seconds (naive read in ``zone``), or ``default`` when ``None``."""
+        if value is None:
+            return default
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=zoneinfo.ZoneInfo(self.zone))
+        return value.timestamp()
 
     def effective(self) -> Scenario:
         """The scenario with ``remove``d steps taken out of every path (and their delays
@@ -474,8 +486,8 @@ def _validate(data: Any, sources: list[tuple[str, Lines]]) -> Scenario:
     return scenario
 
 
-def load_scenario(path: str | Path, overlay: str | Path | None = None) -> Scenario:
-    """Read a scenario, with an optional what-if ``overlay`` applied.
+def load_scenario(path: str | Path, *overlays: str | Path | None) -> Scenario:
+    """Read a scenario, with what-if ``overlays`` applied in order.
 
     Raises:
         RulesError: a file is unreadable or a field is wrong; the message names the file
@@ -486,15 +498,21 @@ def load_scenario(path: str | Path, overlay: str | Path | None = None) -> Scenar
         raise RulesError(f"{path}: the file is empty")
     if not isinstance(data, dict):
         raise RulesError(f"{path}: a scenario is a mapping of fields")
-    base = _validate(data, [(str(path), lines)])
-    if overlay is None:
-        return base
-    extra, extra_lines = read_yaml(overlay)
-    if not isinstance(extra, dict):
-        raise RulesError(f"{overlay}: a what-if overlay is a mapping of scenario fields")
-    moved = _merged_lines(data, extra, extra_lines, ())
-    moved.pop((), None)
-    return _validate(merge_overlay(data, extra), [(str(overlay), moved), (str(path), lines)])
+    scenario = _validate(data, [(str(path), lines)])
+    sources: list[tuple[str, Lines]] = [(str(path), lines)]
+    for overlay in overlays:
+        if overlay is None:
+            continue
+        extra, extra_lines = read_yaml(overlay)
+        if not isinstance(extra, dict):
+            raise RulesError(f"{overlay}: a what-if overlay is a mapping of scenario fields")
+        # a field an overlay wrote is reported at that overlay's line
+        moved = _merged_lines(data, extra, extra_lines, ())
+        moved.pop((), None)
+        data = merge_overlay(data, extra)
+        sources.insert(0, (str(overlay), moved))
+        scenario = _validate(data, sources)
+    return scenario
 
 
 def scenario_yaml_dict(scenario: Scenario) -> dict[str, Any]:
