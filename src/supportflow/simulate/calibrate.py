@@ -19,8 +19,10 @@ so that Python sees only aggregates and samples:
 - **service times** of work steps: the time since the later of the case's previous event and
   the same agent's previous event (the resource-availability estimate of a start time that
   Simod and others use for logs with completion times only), in business seconds;
-- **delays**: for each transition, the business-time gap minus that service time (work steps) or
-  the wall-clock gap (wait steps);
+- **delays**: for each transition, the gap minus that service time (work steps) or the gap (wait
+  steps), on the clock under which the gaps are more regular: the wall clock when their spread
+  (interquartile range over median) is under half the business-time spread, as for a timer
+  that closes tickets 15 days after resolution; otherwise the business clock of the open hours;
 - **agents**: for each team, the agents active in the last four weeks of the window, working the
   open hours.
 
@@ -59,6 +61,8 @@ DEFAULT_ARRIVAL_WINDOW_S = 52 * 7 * 86400.0
 _SAMPLE = 20_000
 """At most this many observations per transition or activity are fitted."""
 _DESK_TEAM = "desk"
+MAX_SERVICE_S = 3600.0
+"""The longest piece of work a completion-only log is trusted to show (see ``_service_times``)."""
 _MIN_ROWS = 30
 """Fewer timings than this in the timing window: the step's older timings are used too."""
 
@@ -315,7 +319,9 @@ def _activities(
 
 
 def _service_times(clock: BusinessClock, rows: list[tuple[Any, ...]]) -> np.ndarray:
-    """Business seconds from the later of the case's and the agent's previous events."""
+    """Business seconds from the later of the case's and the agent's previous events, at most
+    ``MAX_SERVICE_S``: a log of completions cannot say when work began, and a longer gap is an
+    agent away or on other work, which the delays carry instead."""
     ts = np.asarray([r[0] for r in rows], dtype=float)
     prev = np.asarray([np.nan if r[1] is None else r[1] for r in rows], dtype=float)
     prev_res = np.asarray([np.nan if r[2] is None else r[2] for r in rows], dtype=float)
@@ -323,7 +329,7 @@ def _service_times(clock: BusinessClock, rows: list[tuple[Any, ...]]) -> np.ndar
     known = ~np.isnan(begin)
     if not known.any():
         return np.zeros(1)
-    gaps: np.ndarray = np.maximum(_business_gaps(clock, begin[known], ts[known]), 0.0)
+    gaps: np.ndarray = np.clip(_business_gaps(clock, begin[known], ts[known]), 0.0, MAX_SERVICE_S)
     return gaps
 
 
@@ -347,11 +353,24 @@ def _delays(con: Any, clock: BusinessClock, activities: dict[str, Activity]) -> 
             gaps = np.maximum(ts - prev, 0.0) / 1e6
             delays[f"{before}{ARROW}{after}"] = Delay(clock="wall", time=fit(gaps).dist)
             continue
-        gaps = _business_gaps(clock, prev, ts)
         service = _service_times(clock, rows)
+        wall = np.maximum(ts - prev, 0.0) / 1e6
+        business = _business_gaps(clock, prev, ts)
+        chosen = "wall" if _spread(wall) < 0.5 * _spread(business) else "business"
+        gaps = wall if chosen == "wall" else business
         residual = np.maximum(gaps - service, 0.0)
-        delays[f"{before}{ARROW}{after}"] = Delay(clock="business", time=fit(residual).dist)
+        delays[f"{before}{ARROW}{after}"] = Delay(clock=chosen, time=fit(residual).dist)
     return delays
+
+
+def _spread(gaps: np.ndarray) -> float:
+    """Interquartile range over the median: a timer ("close 15 days after resolving") is
+    regular on the wall clock, people's work on the business clock."""
+    median = float(np.median(gaps)) if gaps.size else 0.0
+    if median <= 0:
+        return float("inf")
+    q25, q75 = np.quantile(gaps, [0.25, 0.75])
+    return float(q75 - q25) / median
 
 
 def _agents(con: Any, last_us: int, teams: set[str], has_team: bool) -> list[AgentGroup]:

@@ -260,6 +260,8 @@ class _Run:
         self.free: dict[int, Agent] = {}
         self.free_by_team: dict[str, dict[int, Agent]] = {a.team: {} for a in self.agents}
         self.classified: dict[tuple[int, int], WorkItem] = {}
+        self.simple_routing = self.router.overflow_after_s is None
+        """Without overflow a ticket's waiting time does not change who may take it."""
         self.waiting: dict[int, simpy.Event] = {}
         self.next_item = 0
         n = len(arrivals)
@@ -271,7 +273,7 @@ class _Run:
         self.events: list[tuple[int, int, float, int]] = []
         """(ticket, activity code, time, agent or -1) of every recorded event."""
         self.waits: list[float] = []
-        self.busy = np.zeros(len(self.agents))
+        self.busy = [0.0] * len(self.agents)
         self.on_shift_s = np.zeros(len(self.agents))
         self.shift_began = np.full(len(self.agents), np.nan)
         self.open_tickets = 0
@@ -358,7 +360,7 @@ class _Run:
             end_s=self.end,
             abandoned=self.abandoned,
             waits_s=np.asarray(self.waits, dtype=float),
-            busy_s=self.busy,
+            busy_s=np.asarray(self.busy, dtype=float),
             on_shift_s=self.on_shift_s,
             events_processed=len(self.events),
             mix=[
@@ -384,13 +386,15 @@ class _Run:
             self.done.succeed()
 
     def _ticket(self, i: int) -> Generator[simpy.Event, Any, None]:
-        env = self.env
+        # the hot loop of a run: attributes are bound to locals once per ticket
+        env, router, is_work, record = self.env, self.router, self.is_work, self.events.append
         arrived = env.now
         path = self.paths[self.path_of[i]]
         kind = int(self.kind[i])
         channel = self.rows[kind][1]
         previous = -1
         answered = False
+        resolved = False
         may_abandon = self.patience is not None and (
             not self.abandon_channels or channel in self.abandon_channels
         )
@@ -400,11 +404,14 @@ class _Run:
                 if wait > 0:
                     yield env.timeout(wait)
             agent_id = -1
-            if self.is_work[step]:
-                item = self._work_item(kind, step)
+            if is_work[step]:
                 ready = env.now
-                agent = self.router.pick_agent(item, self._candidates(item), ready)
+                template = self._template(kind, step)
+                # the template routes like the item itself unless waiting time matters
+                probe = template if self.simple_routing else self._work_item(kind, step)
+                agent = router.pick_agent(probe, self._candidates(probe), ready)
                 if agent is None:
+                    item = probe if probe is not template else self._work_item(kind, step)
                     self.queue.push(item)
                     granted = env.event()
                     self.waiting[item.id] = granted
@@ -413,7 +420,7 @@ class _Run:
                         if not granted.triggered:
                             self.waiting.pop(item.id, None)
                             self.queue.remove(item.id)
-                            self._record(i, self.code[ABANDONED], -1)
+                            record((i, self.code[ABANDONED], env.now, -1))
                             self.abandoned[i] = True
                             self.first_wait[i] = env.now - ready
                             self._finish(i)
@@ -432,19 +439,28 @@ class _Run:
                 took = service() * self.factor[step]
                 if took > 0:
                     yield env.timeout(took)
-                self.busy[agent.id] += took
                 agent_id = agent.id
+                self.busy[agent_id] += took
                 self._release(agent)
                 if not answered:
                     self.first_response[i] = env.now - arrived
                     answered = True
-            self._record(i, step, agent_id)
-            if step in self.resolving and math.isnan(self.resolution[i]):
+            record((i, step, env.now, agent_id))
+            if not resolved and step in self.resolving:
                 self.resolution[i] = env.now - arrived
+                resolved = True
             previous = step
-        if math.isnan(self.resolution[i]) and not self.resolving:
+        if not resolved and not self.resolving:
             self.resolution[i] = env.now - arrived
         self._finish(i)
+
+    def _template(self, kind: int, step: int) -> WorkItem:
+        template = self.classified.get((kind, step))
+        if template is None:
+            self._work_item(kind, step)
+            self.next_item -= 1
+            template = self.classified[(kind, step)]
+        return template
 
     def _work_item(self, kind: int, step: int) -> WorkItem:
         """The routed work item of ``step`` for a ticket of ``kind``. The routing rules read
@@ -525,7 +541,7 @@ class _Run:
         agent.handled += 1
         if not agent.on_shift:
             return
-        if not self._serve_next(agent) and agent.busy < agent.concurrency:
+        if (not self.queue or not self._serve_next(agent)) and agent.busy < agent.concurrency:
             self._set_free(agent)
 
     def _serve_next(self, agent: Agent) -> bool:
