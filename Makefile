@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint chromium bench clean
+.PHONY: demo test lint chromium bench bench-fidelity clean
 
 demo: $(VENV)/.installed
 	$(BIN)/supportflow demo
@@ -34,5 +34,14 @@ test: $(VENV)/.installed chromium lint
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_diagnose.py
 
+# the distance library of Simod's evaluation pins pandas < 3: it gets its own venv
+.venv-fidelity/.installed: pyproject.toml
+	$(PYTHON) -m venv .venv-fidelity
+	.venv-fidelity/bin/pip install -q -e . "log-distance-measures==2.2.0" "pandas>=2.3,<3"
+	touch $@
+
+bench-fidelity: .venv-fidelity/.installed
+	.venv-fidelity/bin/python benchmarks/bench_sim_fidelity.py --seeds 5
+
 clean:
-	rm -rf $(VENV) supportflow-demo test-artifacts .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-fidelity supportflow-demo test-artifacts .pytest_cache .mypy_cache .ruff_cache
