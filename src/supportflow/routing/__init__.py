@@ -17,12 +17,14 @@ random numbers, so the discrete-event simulator and the live service route alike
 """
 
 from supportflow.routing.escalation import Escalation, escalate
+from supportflow.routing.pool import AgentPool
 from supportflow.routing.queue import RoutingQueue, Waiting
 from supportflow.routing.router import Router
 from supportflow.routing.work import Agent, WorkItem, matches
 
 __all__ = [
     "Agent",
+    "AgentPool",
     "Escalation",
     "Router",
     "RoutingQueue",

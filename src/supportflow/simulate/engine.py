@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 import zlib
 import zoneinfo
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -36,7 +36,7 @@ import numpy as np
 import pyarrow as pa
 import simpy
 
-from supportflow.routing import Agent, Router, RoutingQueue, WorkItem
+from supportflow.routing import Agent, AgentPool, Router, RoutingQueue, WorkItem
 from supportflow.rules.status import status_preset
 from supportflow.simulate.clock import BusinessClock, OpenHours
 from supportflow.simulate.distributions import sampler
@@ -257,19 +257,21 @@ class _Run:
                     )
                 )
                 self.agent_group.append(group)
-        self.free: dict[int, Agent] = {}
-        self.free_by_team: dict[str, dict[int, Agent]] = {a.team: {} for a in self.agents}
+        self.pool = AgentPool(self.router)
+        """Agents on shift with a free slot."""
         self.classified: dict[tuple[int, int], WorkItem] = {}
         self.simple_routing = self.router.overflow_after_s is None
         """Without overflow a ticket's waiting time does not change who may take it."""
         self.waiting: dict[int, simpy.Event] = {}
         self.next_item = 0
         n = len(arrivals)
-        self.first_wait = np.full(n, np.nan)
-        self.first_response = np.full(n, np.nan)
-        self.resolution = np.full(n, np.nan)
-        self.end = np.full(n, np.nan)
-        self.abandoned = np.zeros(n, dtype=bool)
+        # plain lists: the ticket loop writes one element at a time, faster than into numpy
+        nan = math.nan
+        self.first_wait: list[float] = [nan] * n
+        self.first_response: list[float] = [nan] * n
+        self.resolution: list[float] = [nan] * n
+        self.end: list[float] = [nan] * n
+        self.abandoned: list[bool] = [False] * n
         self.events: list[tuple[int, int, float, int]] = []
         """(ticket, activity code, time, agent or -1) of every recorded event."""
         self.waits: list[float] = []
@@ -290,12 +292,24 @@ class _Run:
         weights = np.asarray([row.weight for row in model.mix], dtype=float)
         self.kind = rng.choice(len(model.mix), size=n, p=weights / weights.sum())
         self.paths: list[list[int]] = [[self.code[s] for s in v.path] for v in model.variants]
+        self.is_work_name = {name: a.kind == "work" for name, a in model.activities.items()}
+        # trailing wait steps touch no agent: their times are computed, not simulated
+        self.tails = [
+            len(v.path)
+            - next(
+                (k for k, step in enumerate(reversed(v.path)) if self.is_work_name[step]),
+                len(v.path),
+            )
+            for v in model.variants
+        ]
         self.path_of = np.empty(n, dtype=np.int64)
         for k, row in enumerate(model.mix):
             eligible = [i for i, v in enumerate(model.variants) if v.matches(row)]
             w = np.asarray([model.variants[i].weight for i in eligible], dtype=float)
             mask = self.kind == k
             self.path_of[mask] = rng.choice(eligible, size=int(mask.sum()), p=w / w.sum())
+        self.kind_of: list[int] = self.kind.tolist()
+        self.variant_of: list[int] = self.path_of.tolist()
         self.rows = [
             (row.priority or "", row.channel or "", row.language or "", row.type)
             for row in model.mix
@@ -354,11 +368,11 @@ class _Run:
             agent=events[:, 3].astype(np.int64),
             arrival_s=self.arrivals,
             kind=self.kind,
-            first_wait_s=self.first_wait,
-            first_response_s=self.first_response,
-            resolution_s=self.resolution,
-            end_s=self.end,
-            abandoned=self.abandoned,
+            first_wait_s=np.asarray(self.first_wait, dtype=float),
+            first_response_s=np.asarray(self.first_response, dtype=float),
+            resolution_s=np.asarray(self.resolution, dtype=float),
+            end_s=np.asarray(self.end, dtype=float),
+            abandoned=np.asarray(self.abandoned, dtype=bool),
             waits_s=np.asarray(self.waits, dtype=float),
             busy_s=np.asarray(self.busy, dtype=float),
             on_shift_s=self.on_shift_s,
@@ -387,10 +401,11 @@ class _Run:
 
     def _ticket(self, i: int) -> Generator[simpy.Event, Any, None]:
         # the hot loop of a run: attributes are bound to locals once per ticket
-        env, router, is_work, record = self.env, self.router, self.is_work, self.events.append
+        env, is_work, record = self.env, self.is_work, self.events.append
         arrived = env.now
-        path = self.paths[self.path_of[i]]
-        kind = int(self.kind[i])
+        variant = self.variant_of[i]
+        path = self.paths[variant]
+        kind = self.kind_of[i]
         channel = self.rows[kind][1]
         previous = -1
         answered = False
@@ -398,7 +413,8 @@ class _Run:
         may_abandon = self.patience is not None and (
             not self.abandon_channels or channel in self.abandon_channels
         )
-        for step in path:
+        tail = self.tails[variant]
+        for step in path[:tail]:
             if previous >= 0:
                 wait = self._delay(previous, step, env.now)
                 if wait > 0:
@@ -409,7 +425,7 @@ class _Run:
                 template = self._template(kind, step)
                 # the template routes like the item itself unless waiting time matters
                 probe = template if self.simple_routing else self._work_item(kind, step)
-                agent = router.pick_agent(probe, self._candidates(probe), ready)
+                agent = self.pool.pick(probe, ready)
                 if agent is None:
                     item = probe if probe is not template else self._work_item(kind, step)
                     self.queue.push(item)
@@ -450,9 +466,19 @@ class _Run:
                 self.resolution[i] = env.now - arrived
                 resolved = True
             previous = step
+        now = env.now
+        for step in path[tail:]:
+            # the ticket's last steps need nobody: no reason to wake the simulation for them
+            if previous >= 0:
+                now += self._delay(previous, step, now)
+            record((i, step, now, -1))
+            if not resolved and step in self.resolving:
+                self.resolution[i] = now - arrived
+                resolved = True
+            previous = step
         if not resolved and not self.resolving:
-            self.resolution[i] = env.now - arrived
-        self._finish(i)
+            self.resolution[i] = now - arrived
+        self._finish(i, now)
 
     def _template(self, kind: int, step: int) -> WorkItem:
         template = self.classified.get((kind, step))
@@ -509,32 +535,26 @@ class _Run:
     def _record(self, i: int, step: int, agent_id: int) -> None:
         self.events.append((i, step, self.env.now, agent_id))
 
-    def _finish(self, i: int) -> None:
-        self.end[i] = self.env.now
+    def _finish(self, i: int, at: float | None = None) -> None:
+        self.end[i] = self.env.now if at is None else at
         self.open_tickets -= 1
         if self.open_tickets == 0 and self.arrivals_done and not self.done.triggered:
             self.done.succeed()
 
     # ---- agents ---------------------------------------------------------------------------
-    def _candidates(self, item: WorkItem) -> Iterable[Agent]:
-        """The free agents who might take ``item``: its team's, unless work may overflow."""
-        if item.team is None or self.router.overflow_after_s is not None:
-            return self.free.values()
-        return self.free_by_team.get(item.team, {}).values()
-
     def _set_free(self, agent: Agent) -> None:
-        self.free[agent.id] = agent
-        self.free_by_team[agent.team][agent.id] = agent
+        self.pool.add(agent)
 
     def _unset_free(self, agent: Agent) -> None:
-        self.free.pop(agent.id, None)
-        self.free_by_team[agent.team].pop(agent.id, None)
+        self.pool.discard(agent)
 
     def _take(self, agent: Agent) -> None:
         agent.busy += 1
         agent.last_assigned_s = self.env.now
         if agent.busy >= agent.concurrency:
             self._unset_free(agent)
+        else:
+            self._set_free(agent)  # one more slot taken: its place in the order changes
 
     def _release(self, agent: Agent) -> None:
         agent.busy -= 1
