@@ -170,7 +170,7 @@ def run_command(
             raise UsageError(f"--lang must be en or zh, not {lang!r}")
         if (plan or plan_out is not None) and not what_if:
             raise UsageError("--plan needs a --what-if to plan for")
-        check_targets(scenario_path, [json_out, html, plan_out])
+        check_targets(scenario_path, [*(what_if or []), json_out, html, plan_out])
         for target in (json_out, html, plan_out):
             check_writable(target, overwrite=overwrite)
         baseline = load_scenario(scenario_path)
@@ -301,6 +301,6 @@ def _print_comparison(doc: dict[str, Any]) -> None:
     err.print(table)
     perf = doc["performance"]
     err.print(
-        f"  · {perf['events']:,.0f} events in {perf['simulated_seconds']:.1f} s of simulation "
+        f"  · {perf['events']:,.0f} events in {perf['compute_seconds']:.1f} s of simulation "
         f"({perf['events_per_s']:,.0f} events/s)"
     )

@@ -62,7 +62,7 @@ def sim_doc() -> dict[str, Any]:
         "what_if": "peak.yaml",
         "zone": "Europe/Berlin",
         "targets": {"first_response": 3600.0, "resolution": 86400.0, "attainment": 0.8},
-        "schema_version": 1,
+        "schema_version": "1.0",
         "replications": 20,
         "seed": 1,
         "kpis": {
@@ -103,7 +103,7 @@ def sim_doc() -> dict[str, Any]:
         "performance": {
             "runs": 40.0,
             "events": 123456.0,
-            "simulated_seconds": 3.2,
+            "compute_seconds": 3.2,
             "events_per_s": 38580.0,
         },
     }

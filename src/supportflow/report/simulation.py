@@ -499,7 +499,7 @@ def _footer(doc: dict[str, Any], *, lang: Language) -> list[str]:
                 "sim_footer_performance",
                 runs=lang.numbers.count(finite(performance.get("runs")) or 0),
                 events=lang.numbers.count(finite(performance.get("events")) or 0),
-                seconds=lang.numbers.duration(finite(performance.get("simulated_seconds"))),
+                seconds=lang.numbers.duration(finite(performance.get("compute_seconds"))),
                 rate="–" if rate is None else lang.numbers.count(rate),
             )
         )

@@ -160,7 +160,7 @@ def calibrate_log(
                {"e.team" if has_team else "NULL"} AS team, e.ts, e.seq, timing, paths,
                lag(e.activity) OVER c AS prev_activity,
                lag(e.ts) OVER c AS prev_ts,
-               lag(e.ts) OVER r AS prev_res_ts
+               CASE WHEN e.resource IS NULL THEN NULL ELSE lag(e.ts) OVER r END AS prev_res_ts
         FROM events e JOIN sim_cases USING (case_id)
         WINDOW c AS (PARTITION BY e.case_id ORDER BY e.ts, e.seq),
                r AS (PARTITION BY e.resource ORDER BY e.ts, e.seq)"""

@@ -283,6 +283,7 @@ class _Run:
         self.done = self.env.event()
         self.resolving = {self.code[a] for a in _resolving(model)}
         self._prepare_draws()
+        self._check_staffed()
 
     # ---- set-up -------------------------------------------------------------------------
     def _prepare_draws(self) -> None:
@@ -303,6 +304,7 @@ class _Run:
             for v in model.variants
         ]
         self.path_of = np.empty(n, dtype=np.int64)
+        rng = stream(seed, "paths")  # its own stream: a change of volume keeps the mix's draws
         for k, row in enumerate(model.mix):
             eligible = [i for i, v in enumerate(model.variants) if v.matches(row)]
             w = np.asarray([model.variants[i].weight for i in eligible], dtype=float)
@@ -344,6 +346,38 @@ class _Run:
         )
         self.abandon_channels = set(abandon.channels) if abandon is not None else set()
 
+    def _check_staffed(self) -> None:
+        """Refuse a desk where some ticket's work step has no agent who may ever take it (it
+        would wait for ever)."""
+        for kind, row in enumerate(self.model.mix):
+            for v, variant in enumerate(self.model.variants):
+                if not variant.matches(row):
+                    continue
+                for step in self.paths[v]:
+                    if not self.is_work[step]:
+                        continue
+                    item = self._template(kind, step)
+                    if not any(self._could_take(agent, item) for agent in self.agents):
+                        who = ", ".join(
+                            f"{k}={getattr(row, k)}"
+                            for k in ("channel", "language", "priority")
+                            if getattr(row, k) is not None
+                        )
+                        raise ValueError(
+                            f"no agent can ever do {self.activity_names[step]!r} (team "
+                            f"{item.team!r}, skill {item.skill!r}) for tickets with "
+                            f"{who or 'no attributes'}: add an agent group that can"
+                        )
+
+    def _could_take(self, agent: Agent, item: WorkItem) -> bool:
+        """Whether ``agent`` may take ``item`` when on shift with a free slot."""
+        was = agent.on_shift, agent.busy
+        agent.on_shift, agent.busy = True, 0
+        try:
+            return self.router.can_take(agent, item, item.arrived_s)
+        finally:
+            agent.on_shift, agent.busy = was
+
     # ---- running ------------------------------------------------------------------------
     def run(self) -> SimLog:
         env = self.env
@@ -355,6 +389,8 @@ class _Run:
         for i, agent in enumerate(self.agents):
             if agent.on_shift and not math.isnan(self.shift_began[i]):
                 self.on_shift_s[i] += end - self.shift_began[i]
+        # time on shift in agent slots: a chat agent with three slots offers three seconds a second
+        slots = np.asarray([a.concurrency for a in self.agents], dtype=float)
         events = (
             np.asarray(self.events, dtype=float).reshape(-1, 4) if self.events else np.empty((0, 4))
         )
@@ -375,7 +411,7 @@ class _Run:
             abandoned=np.asarray(self.abandoned, dtype=bool),
             waits_s=np.asarray(self.waits, dtype=float),
             busy_s=np.asarray(self.busy, dtype=float),
-            on_shift_s=self.on_shift_s,
+            on_shift_s=self.on_shift_s * slots,
             events_processed=len(self.events),
             mix=[
                 {
@@ -591,7 +627,7 @@ class _Run:
         self, hours: OpenHours, agents: list[Agent], available: float, until: float
     ) -> Generator[simpy.Event, Any, None]:
         env = self.env
-        for open_at, close_at in _open_intervals(hours, max(env.now, available), self.horizon_s):
+        for open_at, close_at in _open_intervals(hours, max(env.now, available)):
             begin, end = open_at, min(close_at, until)
             if self.done.triggered or begin >= until:
                 return
@@ -611,12 +647,20 @@ class _Run:
                 self._unset_free(agent)
 
 
-def _open_intervals(
-    hours: OpenHours, start_s: float, end_s: float
-) -> Iterator[tuple[float, float]]:
-    """The open intervals of ``hours`` that end after ``start_s``, clipped to it."""
-    clock = BusinessClock(hours, start_s - _WEEK, end_s)
-    for begin, end in clock.intervals():
-        if end <= start_s:
-            continue
-        yield max(begin, start_s), end
+def _open_intervals(hours: OpenHours, start_s: float) -> Iterator[tuple[float, float]]:
+    """The open intervals of ``hours`` from ``start_s`` on (clipped to it), without end: a
+    ticket may wait for an agent long after the last arrival."""
+    chunk = 365 * 86400.0
+    cursor = start_s
+    while True:
+        clock = BusinessClock(hours, cursor - _WEEK, cursor + chunk)
+        found = False
+        for begin, end in clock.intervals():
+            if end <= cursor:
+                continue
+            if begin >= cursor + chunk:
+                break
+            yield max(begin, cursor), end
+            cursor, found = end, True
+        if not found:
+            cursor += chunk

@@ -21,7 +21,8 @@ The KPIs of a run (all durations in seconds, wall clock):
   scenario's status map) or to the last event without one;
 - ``resolution_within_target``: the share resolved within ``targets.resolution``;
 - ``case_duration_median_s``: arrival to the ticket's last event;
-- ``utilisation``: agent busy time over time on shift.
+- ``utilisation``: agents' busy time over their time on shift in slots (an agent who may hold
+  three chats offers three slot-seconds a second).
 
 By hour of arrival (``hourly``, for the peak story): arrivals, first-response attainment and the
 mean first wait, averaged over replications.
@@ -55,6 +56,11 @@ KPI_NAMES = (
     "resolution_within_target",
     "case_duration_median_s",
     "utilisation",
+)
+
+
+SHARES = frozenset(
+    {"abandon_rate", "first_response_within_target", "resolution_within_target", "utilisation"}
 )
 
 
@@ -162,7 +168,12 @@ def summarise(runs: list[RunKpis]) -> dict[str, dict[str, float | None]]:
             out[name] = {"mean": None, "ci_low": None, "ci_high": None}
             continue
         est = estimate(values)
-        out[name] = {"mean": est.mean, "ci_low": est.ci_low, "ci_high": est.ci_high}
+        low, high = est.ci_low, est.ci_high
+        if name in SHARES:  # a share's interval stays within [0, 1], a duration's above 0
+            low, high = max(low, 0.0), min(high, 1.0)
+        elif name.endswith("_s") or name == "tickets":
+            low = max(low, 0.0)
+        out[name] = {"mean": est.mean, "ci_low": low, "ci_high": high}
     return out
 
 
@@ -209,7 +220,7 @@ class Comparison:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("what_if_runs")
-        return {"schema_version": 1, **data}
+        return {"schema_version": "1.0", **data}
 
 
 def compare(
@@ -250,7 +261,7 @@ def compare(
         performance={
             "runs": float(len(runs)),
             "events": float(events),
-            "simulated_seconds": seconds,
+            "compute_seconds": seconds,
             "events_per_s": events / seconds if seconds > 0 else math.nan,
         },
     )

@@ -192,7 +192,8 @@ class Activity(_Strict):
     """Multiplies the service time and the delay into this step (a what-if: 0.5 = twice as fast)."""
     remove: bool = False
     """A what-if: the step disappears from every path, with its service time and the delay into
-    it; the delay out of it becomes the delay into the next step."""
+    it; the delay out of it becomes the delay into the next step, unless that transition
+    already has a delay of its own."""
 
     @model_validator(mode="after")
     def _work_has_service(self) -> Activity:
