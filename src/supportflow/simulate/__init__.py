@@ -1,2 +1,4 @@
-"""What-if before changing anything: staffing (Erlang C and Erlang A) and a SimPy desk checked
-against queueing theory; calibration and scenarios are still to come (issue 5)."""
+"""What-if before changing anything: staffing (Erlang C and Erlang A), a SimPy model of a
+multi-channel, multi-language desk routed by :mod:`supportflow.routing`, scenarios with what-if
+overlays, calibration from an event log, replications with confidence intervals, and the peak
+plan. ``docs/simulation.md`` and ``docs/staffing.md`` describe them."""
