@@ -155,6 +155,13 @@ def run_command(
     plan_out: Annotated[
         Path | None, typer.Option(help="Write the fix as a what-if overlay YAML here.")
     ] = None,
+    log_out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write the first replication's simulated event log (of the what-if, if given) "
+            "here, as .csv or .parquet: `supportflow diagnose` and `kpi` read it like any log."
+        ),
+    ] = None,
     json_out: JsonOpt = None,
     html: HtmlOpt = None,
     lang: LangOpt = "en",
@@ -170,8 +177,10 @@ def run_command(
             raise UsageError(f"--lang must be en or zh, not {lang!r}")
         if (plan or plan_out is not None) and not what_if:
             raise UsageError("--plan needs a --what-if to plan for")
-        check_targets(scenario_path, [*(what_if or []), json_out, html, plan_out])
-        for target in (json_out, html, plan_out):
+        check_targets(scenario_path, [*(what_if or []), json_out, html, plan_out, log_out])
+        if log_out is not None and log_out.suffix.lower() not in (".csv", ".parquet"):
+            raise UsageError(f"--log-out {log_out}: name a .csv or .parquet file")
+        for target in (json_out, html, plan_out, log_out):
             check_writable(target, overwrite=overwrite)
         baseline = load_scenario(scenario_path)
         scenario = load_scenario(scenario_path, *what_if) if what_if else None
@@ -189,6 +198,8 @@ def run_command(
             doc["staffing"], fixed = _plan(scenario, result, replications, seed, cores)
             if plan_out is not None:
                 write_text(plan_out, _overlay_text(fixed, scenario))
+        if log_out is not None:
+            _write_log(scenario or baseline, seed, log_out)
         if json_out is not None:
             write_text(json_out, json.dumps(doc, ensure_ascii=False, indent=1))
         if html is not None:
@@ -200,9 +211,29 @@ def run_command(
     _print_comparison(doc)
     if doc.get("staffing") is not None:
         _print_plan(doc["staffing"], zone=doc["zone"])
-    for target in (json_out, html, plan_out):
+    for target in (json_out, html, plan_out, log_out):
         if target is not None:
             typer.echo(str(target))
+
+
+def _write_log(scenario: Any, seed: int, path: Path) -> None:
+    """The event log of the experiment's first replication, in the canonical columns."""
+    from supportflow.simulate.engine import simulate
+    from supportflow.simulate.experiment import seeds_for
+
+    table = simulate(scenario, seed=seeds_for(seed, 1)[0]).to_arrow()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.suffix.lower() == ".parquet":
+            import pyarrow.parquet as pq
+
+            pq.write_table(table, path)
+        else:
+            import pyarrow.csv as pacsv
+
+            pacsv.write_csv(table, path)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
 def _plan(

@@ -114,3 +114,30 @@ def test_staff_writes_its_page(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "<svg" in page.read_text(encoding="utf-8")
+
+
+def test_the_simulated_log_is_a_log_the_kpis_read_with_the_same_answers(tmp_path: Path) -> None:
+    from supportflow.kpi.compute import compute_kpis
+    from supportflow.rules.status import StatusMap
+    from supportflow.simulate.experiment import seeds_for
+
+    events = tmp_path / "sim.parquet"
+    result = supportflow(
+        "simulate", "run", str(EXAMPLES / "desk.yaml"), "--replications", "1",
+        "--workers", "1", "--log-out", str(events),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    desk = load_scenario(EXAMPLES / "desk.yaml")
+    run = simulate(desk, seed=seeds_for(1, 1)[0])
+    assert isinstance(desk.status_map, StatusMap)
+    report = compute_kpis(load_event_log(events), status=desk.status_map, drift_period=None)
+    kpis = {k.name: k for k in report.kpis}
+    assert report.tickets == len(run.arrival_s)
+    # the diagnosis reads the simulated log and finds what the simulator measured
+    first = kpis["first_response_time"]
+    assert first.count == int(np.sum(~np.isnan(run.first_response_s)))
+    assert first.median is not None
+    assert abs(first.median - float(np.nanmedian(run.first_response_s))) < 1e-3
+    resolution = kpis["first_resolution_time"]
+    assert resolution.median is not None
+    assert abs(resolution.median - float(np.nanmedian(run.resolution_s))) < 1e-3
