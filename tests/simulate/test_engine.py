@@ -250,3 +250,100 @@ def test_replications_do_not_depend_on_the_number_of_workers() -> None:
     # NaN (no target given) never equals itself: compare the JSON text
     assert json.dumps([r.kpis for r in alone]) == json.dumps([r.kpis for r in pooled])
     assert len({r.kpis["asa_s"] for r in alone}) == 4
+
+
+# ---- defects found in review, each kept fixed -----------------------------------------------
+
+
+def test_a_zero_duration_is_refused_not_run_for_ever() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="duration"):
+        desk(cases=None, duration=0)
+
+
+def test_work_for_agents_who_never_come_on_shift_is_refused() -> None:
+    model = desk(
+        agents=[
+            {
+                "name": "gone",
+                "team": "L1",
+                "count": 3,
+                "available_until": "2024-03-01T00:00:00+00:00",  # before the start
+            }
+        ]
+    )
+    with pytest.raises(ValueError, match="no agent can ever do 'Answer'"):
+        simulate(model, seed=1)
+
+
+def test_arrivals_keep_to_local_hours_in_a_half_hour_zone() -> None:
+    rates = [0.0] * 168
+    rates[9] = 50.0  # Monday 09:00-10:00 in Kolkata = 03:30-04:30 UTC
+    model = desk(
+        zone="Asia/Kolkata",
+        cases=None,
+        duration=7 * 86400,
+        start="2024-03-04T00:47:00+00:00",
+        arrivals={"per_hour_of_week": rates},
+    )
+    times = arrival_instants(model, stream(1, "arrivals"), cases=None, start_s=model.start_s)
+    assert len(times) > 20
+    begin = MONDAY.timestamp() + 3.5 * 3600
+    assert np.all((times >= begin) & (times < begin + 3600))
+
+
+def test_overflow_wakes_an_idle_agent_of_another_team() -> None:
+    model = desk(
+        activities={"Answer": {"team": "A", "service": {"dist": "fixed", "value": "10h"}}},
+        agents=[
+            {"name": "a", "team": "A", "count": 1},
+            {"name": "b", "team": "B", "count": 1},
+        ],
+        routing={"policy": "fifo", "language_match": "ignore", "overflow": {"after": "1m"}},
+    )
+    log = simulate(model, seed=1, arrivals=np.array([at(0, 10), at(0, 10.5)]))
+    # the second ticket goes to team B's idle agent one minute after it started waiting
+    assert log.first_wait_s.tolist() == pytest.approx([0.0, 60.0])
+    rows = log.to_arrow().to_pylist()
+    assert {r["case_id"]: r["resource"] for r in rows} == {"sim-0": "a-01", "sim-1": "b-01"}
+
+
+def test_a_path_without_a_resolving_step_is_resolved_by_its_closing_step() -> None:
+    model = desk(
+        variants=[{"weight": 1, "path": ["Answer", "Closed"]}],
+        activities={
+            "Answer": {"team": "L1", "service": {"dist": "fixed", "value": "10m"}},
+            "Closed": {"kind": "wait"},
+        },
+        delays={"Answer -> Closed": {"clock": "wall", "time": {"dist": "fixed", "value": "1h"}}},
+        status_map={"created": [], "resolved": ["Solved"], "closed": ["Closed"]},
+    )
+    log = simulate(model, seed=1, arrivals=np.array([at(0, 10)]))
+    assert log.resolution_s.tolist() == pytest.approx([600 + 3600])
+
+
+def test_an_activity_may_not_take_the_simulators_own_name() -> None:
+    from supportflow.rules.yamlio import RulesError
+    from supportflow.simulate.scenario import _validate
+
+    data = desk().model_dump(mode="json")
+    data["activities"]["Abandoned"] = {"kind": "wait"}
+    with pytest.raises(RulesError, match="'Abandoned' is the simulator's own event"):
+        _validate(data, [("desk.yaml", {})])
+
+
+def test_removing_two_steps_in_a_row_keeps_the_delay_after_them() -> None:
+    model = desk(
+        variants=[{"weight": 1, "path": ["Answer", "R1", "R2", "Close"]}],
+        activities={
+            "Answer": {"team": "L1", "service": {"dist": "fixed", "value": 0}},
+            "R1": {"kind": "wait", "remove": True},
+            "R2": {"kind": "wait", "remove": True},
+            "Close": {"kind": "wait"},
+        },
+        delays={"R2 -> Close": {"clock": "wall", "time": {"dist": "fixed", "value": "1h"}}},
+    )
+    assert set(model.effective().delays) == {"Answer -> Close"}
+    log = simulate(model, seed=1, arrivals=np.array([at(0, 10)]))
+    assert log.end_s[0] - at(0, 10) == pytest.approx(3600)

@@ -23,8 +23,8 @@ so that Python sees only aggregates and samples:
   steps), on the clock under which the gaps are more regular: the wall clock when their spread
   (interquartile range over median) is under half the business-time spread, as for a timer
   that closes tickets 15 days after resolution; otherwise the business clock of the open hours;
-- **agents**: for each team, the agents active in the last four weeks of the window, working the
-  open hours.
+- **agents**: for each team, the distinct agents of an average working day in the last four
+  weeks of the window (rounded up), working the open hours.
 
 Every distribution is chosen by fit (:func:`~supportflow.simulate.distributions.fit`).
 """
@@ -42,6 +42,7 @@ import numpy as np
 from supportflow.eventlog.load import EventLog, load_event_log
 from supportflow.kpi.compute import resolve_status_map
 from supportflow.mining.engine import DuckDBEngine
+from supportflow.rules.status import StatusMap
 from supportflow.simulate.clock import BusinessClock, learn_open_hours
 from supportflow.simulate.distributions import fit
 from supportflow.simulate.scenario import (
@@ -162,10 +163,11 @@ def calibrate_log(
                lag(e.ts) OVER c AS prev_ts,
                CASE WHEN e.resource IS NULL THEN NULL ELSE lag(e.ts) OVER r END AS prev_res_ts
         FROM events e JOIN sim_cases USING (case_id)
+        WHERE e.ts < {until}
         WINDOW c AS (PARTITION BY e.case_id ORDER BY e.ts, e.seq),
                r AS (PARTITION BY e.resource ORDER BY e.ts, e.seq)"""
     )
-    ts = _column(con, f"SELECT ts FROM sim_events USING SAMPLE {_SAMPLE * 10} ROWS (reservoir, 1)")
+    ts = _column(con, f"SELECT ts FROM sim_events ORDER BY hash(case_id, seq) LIMIT {_SAMPLE * 10}")
     zone = log.timezone
     open_hours = learn_open_hours(ts, zone)
     lo = float(con.execute("SELECT min(ts) FROM sim_events").fetchall()[0][0]) / 1e6
@@ -174,7 +176,9 @@ def calibrate_log(
 
     arrivals = _arrivals(con, zone, last_start, arrival_window_s, notes, until)
     mix = _mix(con, log)
-    variants = _variants(con)
+    variants, still_open = _variants(con, status)
+    if still_open:
+        notes.append(f"{still_open:,} cases still open at the end of the log are not variants")
     activities, teams = _activities(con, clock, timer_share, has_team, notes)
     delays = _delays(con, clock, activities)
     agents = _agents(con, last_start, teams, has_team)
@@ -257,14 +261,41 @@ def _mix(con: Any, log: EventLog) -> list[MixRow]:
     ]
 
 
-def _variants(con: Any) -> list[Variant]:
+def _variants(con: Any, status: StatusMap) -> tuple[list[Variant], int]:
+    """Every path of the paths window with its count, and how many open cases were left out.
+
+    A case whose last step does not close it (or resolve it, where the log never closes
+    tickets) and that started less than the 90th percentile of finished cases' durations before
+    the log ends is still running: its path is cut short by the export, not by the desk, so it
+    is not a variant.
+    """
     rows = con.execute(
-        """SELECT path, count(*) AS n FROM (
-             SELECT list(activity ORDER BY ts, seq) AS path FROM sim_events WHERE paths
-             GROUP BY case_id)
-           GROUP BY path ORDER BY n DESC, path"""
+        """SELECT list(activity ORDER BY ts, seq), min(ts), max(ts) FROM sim_events WHERE paths
+           GROUP BY case_id ORDER BY min(ts), case_id"""
     ).fetchall()
-    return [Variant(path=list(path), weight=float(n)) for path, n in rows]
+    seen = {status.key(a) for path, _, _ in rows for a in path}
+    # a desk that closes tickets ends them there; one that never closes them, at resolution
+    final = {status.key(a) for a in status.closed} & seen or {
+        status.key(a) for a in status.resolved
+    }
+    done = [status.key(path[-1]) in final for path, _, _ in rows]
+    lengths = [last - first for (_, first, last), ok in zip(rows, done, strict=True) if ok]
+    end = max((last for _, _, last in rows), default=0)
+    recent = end - float(np.quantile(lengths, 0.9)) if lengths else -math.inf
+    counts: dict[tuple[str, ...], int] = {}
+    left_out = 0
+    for (path, first, _), ok in zip(rows, done, strict=True):
+        if not ok and first > recent:
+            left_out += 1
+            continue
+        key = tuple(path)
+        counts[key] = counts.get(key, 0) + 1
+    if not counts:  # every case is still open: keep them rather than learn nothing
+        for path, _, _ in rows:
+            counts[tuple(path)] = counts.get(tuple(path), 0) + 1
+        left_out = 0
+    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [Variant(path=list(path), weight=float(n)) for path, n in ordered], left_out
 
 
 def _recent_rows(
@@ -273,9 +304,10 @@ def _recent_rows(
     """A sample of the rows of the timing window, or of the whole calibration period when the
     window holds fewer than ``_MIN_ROWS`` of them (a rare step keeps its older timings)."""
     for scope in ("timing", "TRUE"):
+        # filtered first, then a fixed pseudo-random subset: the same rows on every run
         rows: list[tuple[Any, ...]] = con.execute(
             f"""SELECT {columns} FROM sim_events WHERE {where} AND {scope}
-                USING SAMPLE {_SAMPLE} ROWS (reservoir, {seed})""",
+                ORDER BY hash(case_id, seq, {seed}) LIMIT {_SAMPLE}""",
             params,
         ).fetchall()
         if len(rows) >= _MIN_ROWS:
@@ -325,11 +357,13 @@ def _service_times(clock: BusinessClock, rows: list[tuple[Any, ...]]) -> np.ndar
     ts = np.asarray([r[0] for r in rows], dtype=float)
     prev = np.asarray([np.nan if r[1] is None else r[1] for r in rows], dtype=float)
     prev_res = np.asarray([np.nan if r[2] is None else r[2] for r in rows], dtype=float)
-    begin = np.fmax(prev, prev_res)
-    known = ~np.isnan(begin)
-    if not known.any():
+    # the first event of a case is its arrival (the arrivals are learned from it): it takes
+    # no time in the model, whatever the agent did before
+    first = np.isnan(prev)
+    begin = np.where(first, ts, np.fmax(prev, prev_res))
+    if not len(ts):
         return np.zeros(1)
-    gaps: np.ndarray = np.clip(_business_gaps(clock, begin[known], ts[known]), 0.0, MAX_SERVICE_S)
+    gaps: np.ndarray = np.clip(_business_gaps(clock, begin, ts), 0.0, MAX_SERVICE_S)
     return gaps
 
 
@@ -374,15 +408,20 @@ def _spread(gaps: np.ndarray) -> float:
 
 
 def _agents(con: Any, last_us: int, teams: set[str], has_team: bool) -> list[AgentGroup]:
-    """Agents per team: those with an event in the last four weeks of the window."""
+    """Agents per team: how many distinct agents worked on an average working day of the last
+    four weeks of the window, rounded up (every agent seen in four weeks would overstaff the
+    desk several times)."""
     since = last_us - 28 * 86400 * 10**6
     team_sql = "team" if has_team else f"'{_DESK_TEAM}'"
     rows = con.execute(
-        f"""SELECT {team_sql} AS t, count(DISTINCT resource) FROM sim_events
-            WHERE ts >= {since} AND resource IS NOT NULL AND {team_sql} IS NOT NULL
+        f"""SELECT t, avg(n) FROM (
+              SELECT {team_sql} AS t, ts // 86400000000 AS day, count(DISTINCT resource) AS n
+              FROM sim_events
+              WHERE ts >= {since} AND resource IS NOT NULL AND {team_sql} IS NOT NULL
+              GROUP BY ALL)
             GROUP BY t ORDER BY t"""
     ).fetchall()
-    counts = {str(t): int(n) for t, n in rows}
+    counts = {str(t): math.ceil(float(n)) for t, n in rows}
     return [
         AgentGroup(name=team, team=team, count=max(counts.get(team, 0), 1))
         for team in sorted(teams)

@@ -45,6 +45,8 @@ from supportflow.simulate.scenario import ABANDONED, ARROW, HOURS_OF_WEEK, Agent
 _HOUR = 3600.0
 _WEEK = 7 * 86400.0
 _CLOCK_MARGIN_S = 400 * 86400.0
+_STUCK_AFTER_S = 5 * 365 * 86400.0
+"""A run whose tickets are not all done this long after the last arrival is stuck."""
 """How far past the last arrival business clocks are precomputed (long waits and timers)."""
 
 
@@ -67,7 +69,8 @@ class SimLog:
     first_response_s: np.ndarray
     """Arrival to the completion of the first work step (NaN when abandoned or none)."""
     resolution_s: np.ndarray
-    """Arrival to the first resolving event (NaN when abandoned)."""
+    """Arrival to the resolving event: the first step mapped to ``resolved`` by the status map,
+    else to ``closed``, else the last step (NaN when abandoned)."""
     end_s: np.ndarray
     abandoned: np.ndarray
     waits_s: np.ndarray
@@ -117,10 +120,14 @@ def arrival_instants(
     rates = rates * scenario.arrivals.multiplier
     zone = zoneinfo.ZoneInfo(scenario.zone)
     peaks = scenario.peak_windows()
-    end_s = start_s + scenario.duration if cases is None and scenario.duration else math.inf
+    end_s = (
+        start_s + scenario.duration if cases is None and scenario.duration is not None else math.inf
+    )
     chunks: list[np.ndarray] = []
     total = 0
-    hour_start = start_s
+    # hours run from local hour boundaries (Kolkata's hours start at :30 UTC); arrivals before
+    # ``start_s`` in the first, partial hour are dropped
+    hour_start = start_s - (start_s + _offset_s(start_s, zone)) % _HOUR
     while True:
         hours = 24 * 7 * 4  # four weeks at a time
         starts = hour_start + _HOUR * np.arange(hours)
@@ -132,6 +139,7 @@ def arrival_instants(
         counts = rng.poisson(lam)
         times = np.repeat(starts, counts) + rng.uniform(0, _HOUR, int(counts.sum()))
         times.sort()
+        times = times[times >= start_s]
         if end_s < math.inf:
             times = times[times < end_s]
         chunks.append(times)
@@ -171,23 +179,21 @@ def _offset_s(instant_s: float, zone: zoneinfo.ZoneInfo) -> float:
     return offset.total_seconds() if offset is not None else 0.0
 
 
-def _resolving(scenario: Scenario) -> set[str]:
-    """Activities that resolve a ticket under the scenario's status map: those mapped to
-    ``resolved``, or to ``closed`` when no step is mapped to ``resolved``; none without a map
-    (then a ticket is resolved by its last event)."""
-    if scenario.status_map is None:
-        return set()
-    status = (
-        status_preset(scenario.status_map)
-        if isinstance(scenario.status_map, str)
-        else scenario.status_map
-    )
-    state = {status.key(a): c for c in ("resolved", "closed") for a in getattr(status, c)}
-    for wanted in ("resolved", "closed"):
-        found = {a for a in scenario.activities if state.get(status.key(a)) == wanted}
-        if found:
-            return found
-    return set()
+def _resolve_index(scenario: Scenario, path: list[str]) -> int:
+    """Which step of ``path`` resolves the ticket: the first mapped to ``resolved`` by the
+    scenario's status map, else the first mapped to ``closed``, else the last step."""
+    if scenario.status_map is not None:
+        status = (
+            status_preset(scenario.status_map)
+            if isinstance(scenario.status_map, str)
+            else scenario.status_map
+        )
+        for wanted in ("resolved", "closed"):
+            keys = {status.key(a) for a in getattr(status, wanted)}
+            for index, step in enumerate(path):
+                if status.key(step) in keys:
+                    return index
+    return len(path) - 1
 
 
 def simulate(
@@ -237,7 +243,8 @@ class _Run:
         self.horizon_s = horizon
         self.desk_clock = BusinessClock(model.open_hours, start_s - _WEEK, horizon)
         self.activity_names = [*model.activities, ABANDONED]
-        self.code = {name: i for i, name in enumerate(self.activity_names)}
+        self.code = {name: i for i, name in enumerate(model.activities)}
+        self.abandoned_code = len(model.activities)
         self.router = Router(model.routing)
         self.queue = RoutingQueue(self.router)
         self.agents: list[Agent] = []
@@ -260,7 +267,8 @@ class _Run:
         self.pool = AgentPool(self.router)
         """Agents on shift with a free slot."""
         self.classified: dict[tuple[int, int], WorkItem] = {}
-        self.simple_routing = self.router.overflow_after_s is None
+        self.overflow_after = self.router.overflow_after_s
+        self.simple_routing = self.overflow_after is None
         """Without overflow a ticket's waiting time does not change who may take it."""
         self.waiting: dict[int, simpy.Event] = {}
         self.next_item = 0
@@ -281,7 +289,7 @@ class _Run:
         self.open_tickets = 0
         self.arrivals_done = False
         self.done = self.env.event()
-        self.resolving = {self.code[a] for a in _resolving(model)}
+        self.resolve_at = [_resolve_index(model, v.path) for v in model.variants]
         self._prepare_draws()
         self._check_staffed()
 
@@ -348,16 +356,24 @@ class _Run:
 
     def _check_staffed(self) -> None:
         """Refuse a desk where some ticket's work step has no agent who may ever take it (it
-        would wait for ever)."""
+        would wait for ever): no agent eligible, or none whose shift ever opens in its
+        availability window."""
+        ready = [
+            agent
+            for agent, group in zip(self.agents, self.agent_group, strict=True)
+            if self._ever_on_shift(group)
+        ]
+        checked: set[tuple[int, int]] = set()
         for kind, row in enumerate(self.model.mix):
             for v, variant in enumerate(self.model.variants):
                 if not variant.matches(row):
                     continue
                 for step in self.paths[v]:
-                    if not self.is_work[step]:
+                    if not self.is_work[step] or (kind, step) in checked:
                         continue
+                    checked.add((kind, step))
                     item = self._template(kind, step)
-                    if not any(self._could_take(agent, item) for agent in self.agents):
+                    if not any(self._could_take(agent, item) for agent in ready):
                         who = ", ".join(
                             f"{k}={getattr(row, k)}"
                             for k in ("channel", "language", "priority")
@@ -368,6 +384,17 @@ class _Run:
                             f"{item.team!r}, skill {item.skill!r}) for tickets with "
                             f"{who or 'no attributes'}: add an agent group that can"
                         )
+
+    def _ever_on_shift(self, group: AgentGroup) -> bool:
+        if group.count == 0:
+            return False
+        begin = self.model.instant(group.available_from, self.start_s)
+        until = self.model.instant(group.available_until, math.inf)
+        hours = (
+            self.model.open_hours if group.shift is None else self.model.shifts[group.shift].hours
+        )
+        first_open, _ = next(_open_intervals(hours, max(begin, self.start_s)))
+        return first_open < until
 
     def _could_take(self, agent: Agent, item: WorkItem) -> bool:
         """Whether ``agent`` may take ``item`` when on shift with a free slot."""
@@ -384,7 +411,14 @@ class _Run:
         self._start_shifts()
         env.process(self._arrive())
         if len(self.arrivals):
-            env.run(until=self.done)
+            limit = env.timeout(float(self.arrivals[-1]) + _STUCK_AFTER_S - env.now)
+            env.run(until=self.done | limit)
+            if not self.done.triggered:
+                raise ValueError(
+                    f"{self.open_tickets:,} tickets still open {_STUCK_AFTER_S / 86400:.0f} days "
+                    "after the last arrival: some work waits for agents who no longer come "
+                    "on shift (check available_from/until and the shifts)"
+                )
         end = env.now
         for i, agent in enumerate(self.agents):
             if agent.on_shift and not math.isnan(self.shift_began[i]):
@@ -445,12 +479,12 @@ class _Run:
         channel = self.rows[kind][1]
         previous = -1
         answered = False
-        resolved = False
         may_abandon = self.patience is not None and (
             not self.abandon_channels or channel in self.abandon_channels
         )
         tail = self.tails[variant]
-        for step in path[:tail]:
+        resolve_at = self.resolve_at[variant]
+        for index, step in enumerate(path[:tail]):
             if previous >= 0:
                 wait = self._delay(previous, step, env.now)
                 if wait > 0:
@@ -467,12 +501,14 @@ class _Run:
                     self.queue.push(item)
                     granted = env.event()
                     self.waiting[item.id] = granted
+                    if self.overflow_after is not None and item.team is not None:
+                        env.process(self._overflow(item))
                     if may_abandon and not answered and self.patience is not None:
                         yield granted | env.timeout(self.patience())
                         if not granted.triggered:
                             self.waiting.pop(item.id, None)
                             self.queue.remove(item.id)
-                            record((i, self.code[ABANDONED], env.now, -1))
+                            record((i, self.abandoned_code, env.now, -1))
                             self.abandoned[i] = True
                             self.first_wait[i] = env.now - ready
                             self._finish(i)
@@ -498,23 +534,34 @@ class _Run:
                     self.first_response[i] = env.now - arrived
                     answered = True
             record((i, step, env.now, agent_id))
-            if not resolved and step in self.resolving:
+            if index == resolve_at:
                 self.resolution[i] = env.now - arrived
-                resolved = True
             previous = step
         now = env.now
-        for step in path[tail:]:
+        for index, step in enumerate(path[tail:], start=tail):
             # the ticket's last steps need nobody: no reason to wake the simulation for them
             if previous >= 0:
                 now += self._delay(previous, step, now)
             record((i, step, now, -1))
-            if not resolved and step in self.resolving:
+            if index == resolve_at:
                 self.resolution[i] = now - arrived
-                resolved = True
             previous = step
-        if not resolved and not self.resolving:
-            self.resolution[i] = now - arrived
         self._finish(i, now)
+
+    def _overflow(self, item: WorkItem) -> Generator[simpy.Event, Any, None]:
+        """When ``item`` has waited ``overflow.after``, offer it to the free agents of the
+        teams it may now overflow to (nothing else would wake an idle agent for it)."""
+        assert self.overflow_after is not None
+        yield self.env.timeout(self.overflow_after)
+        granted = self.waiting.get(item.id)
+        if granted is None:
+            return  # taken or abandoned meanwhile
+        agent = self.pool.pick(item, self.env.now)
+        if agent is not None:
+            self.queue.remove(item.id)
+            del self.waiting[item.id]
+            self._take(agent)
+            granted.succeed(agent)
 
     def _template(self, kind: int, step: int) -> WorkItem:
         template = self.classified.get((kind, step))

@@ -15,8 +15,9 @@ The KPIs of a run (all durations in seconds, wall clock):
 - ``first_response_mean_s`` / ``_p90_s``: arrival to the first work step's completion, answered
   tickets;
 - ``first_response_within_target``: the share of tickets answered within
-  ``targets.first_response`` (abandoned tickets count as missed), counted on the desk's open
-  hours (an SLA clock) unless ``targets.clock`` is ``wall``;
+  ``targets.first_response`` (abandoned tickets count as missed; tickets whose path needs no
+  agent are not counted), counted on the desk's open hours (an SLA clock) unless
+  ``targets.clock`` is ``wall``;
 - ``resolution_mean_s`` / ``_median_s`` / ``_p90_s``: arrival to the first resolving event (the
   scenario's status map) or to the last event without one;
 - ``resolution_within_target``: the share resolved within ``targets.resolution``;
@@ -73,6 +74,10 @@ class RunKpis:
     hourly_arrivals: list[int] = field(default_factory=list)
     hourly_met: list[int] = field(default_factory=list)
     hourly_wait_s: list[float] = field(default_factory=list)
+    hourly_answerable: list[int] = field(default_factory=list)
+    """Tickets that needed an answer (a work step), abandoned ones included."""
+    hourly_waited: list[int] = field(default_factory=list)
+    """Tickets with a first queue wait (they reached a work step)."""
     events: int = 0
     seconds: float = 0.0
 
@@ -107,6 +112,9 @@ def run_kpis(scenario: Scenario, seed: int, cases: int | None = None) -> RunKpis
     else:
         first_sla, resolution_sla = first, resolution
     met = (first_sla <= fr_target) if fr_target is not None else np.zeros(n, dtype=bool)
+    # a ticket whose path needs no agent waits for no answer: it is not counted either way
+    needs_answer = ~np.isnan(first) | log.abandoned
+    waited = ~np.isnan(log.first_wait_s)
     on_shift = float(log.on_shift_s.sum())
     kpis = {
         "tickets": float(n),
@@ -115,7 +123,9 @@ def run_kpis(scenario: Scenario, seed: int, cases: int | None = None) -> RunKpis
         "queue_wait_s": float(log.waits_s.mean()) if log.waits_s.size else math.nan,
         "first_response_mean_s": _nan_stat(first, "mean"),
         "first_response_p90_s": _nan_stat(first, "p90"),
-        "first_response_within_target": float(met.mean()) if fr_target and n else math.nan,
+        "first_response_within_target": (
+            float(met[needs_answer].mean()) if fr_target and needs_answer.any() else math.nan
+        ),
         "resolution_mean_s": _nan_stat(resolution, "mean"),
         "resolution_median_s": _nan_stat(resolution, "median"),
         "resolution_p90_s": _nan_stat(resolution, "p90"),
@@ -129,6 +139,7 @@ def run_kpis(scenario: Scenario, seed: int, cases: int | None = None) -> RunKpis
     hour = np.floor((log.arrival_s - start) / 3600).astype(np.int64)
     hours = int(hour.max()) + 1 if n else 0
     waits = np.nan_to_num(log.first_wait_s, nan=0.0)
+    met = met & needs_answer
     return RunKpis(
         seed=seed,
         kpis=kpis,
@@ -137,6 +148,12 @@ def run_kpis(scenario: Scenario, seed: int, cases: int | None = None) -> RunKpis
         .astype(int)
         .tolist(),
         hourly_wait_s=np.bincount(hour, weights=waits, minlength=hours).tolist(),
+        hourly_answerable=np.bincount(hour, weights=needs_answer.astype(float), minlength=hours)
+        .astype(int)
+        .tolist(),
+        hourly_waited=np.bincount(hour, weights=waited.astype(float), minlength=hours)
+        .astype(int)
+        .tolist(),
         events=log.events_processed,
         seconds=took,
     )
@@ -187,6 +204,8 @@ def hourly(runs: list[RunKpis], scenario: Scenario) -> list[dict[str, Any]]:
     arrivals = sum((padded(r.hourly_arrivals) for r in runs), np.zeros(hours))
     met = sum((padded(r.hourly_met) for r in runs), np.zeros(hours))
     waits = sum((padded(r.hourly_wait_s) for r in runs), np.zeros(hours))
+    answerable = sum((padded(r.hourly_answerable) for r in runs), np.zeros(hours))
+    waited = sum((padded(r.hourly_waited) for r in runs), np.zeros(hours))
     rows = []
     start = scenario.start_s
     for h in range(hours):
@@ -196,9 +215,11 @@ def hourly(runs: list[RunKpis], scenario: Scenario) -> list[dict[str, Any]]:
                 "hour_start_s": start + 3600 * h,
                 "arrivals": count / len(runs),
                 "first_response_within_target": (
-                    (met[h] / count) if count and scenario.targets.first_response else None
+                    (met[h] / answerable[h])
+                    if answerable[h] and scenario.targets.first_response
+                    else None
                 ),
-                "asa_s": (waits[h] / count) if count else None,
+                "asa_s": (waits[h] / waited[h]) if waited[h] else None,
             }
         )
     return rows

@@ -143,7 +143,7 @@ def plan_peak(
     target = what_if.targets.first_response
     if target is None:
         raise ValueError("the scenario has no first-response target (targets.first_response)")
-    team, work_s, first_s = first_answer_team(what_if)
+    team, work_s, first_s = first_answer_team(what_if.effective())
     if work_s <= 0:
         raise ValueError("no work step with a service time: nothing to staff")
     goal = Target(share=what_if.targets.attainment, within_s=max(target - first_s, 1.0))

@@ -58,6 +58,8 @@ ARROW = " -> "
 ABANDONED = "Abandoned"
 """The activity recorded when a customer gives up waiting for a first answer."""
 TICKET_FIELDS = ("channel", "language", "priority", "type")
+MAX_DURATION_S = 7300 * 86400.0
+MAX_RATE_PER_HOUR = 1_000_000.0
 _DEFER_CHECKS: ContextVar[bool] = ContextVar("defer_scenario_checks", default=False)
 
 
@@ -80,8 +82,8 @@ class Peak(_Strict):
 
     start: datetime
     end: datetime | None = None
-    days: float | None = Field(default=None, gt=0)
-    multiplier: float = Field(gt=0)
+    days: float | None = Field(default=None, gt=0, le=3660)
+    multiplier: float = Field(gt=0, le=1000)
 
     @model_validator(mode="after")
     def _one_end(self) -> Peak:
@@ -141,8 +143,10 @@ class Arrivals(_Strict):
     @classmethod
     def _rates(cls, value: list[float]) -> list[float]:
         for hour, rate in enumerate(value):
-            if not rate >= 0:
-                raise ValueError(f"hour {hour}: a rate must be 0 or more, not {rate}")
+            if not 0 <= rate <= MAX_RATE_PER_HOUR:
+                raise ValueError(
+                    f"hour {hour}: a rate is 0 to {MAX_RATE_PER_HOUR:,.0f} tickets an hour, not {rate}"
+                )
         if sum(value) <= 0:
             raise ValueError("no arrivals in any hour of the week")
         return value
@@ -220,7 +224,7 @@ class AgentGroup(_Strict):
 
     name: str
     team: str
-    count: int = Field(ge=0)
+    count: int = Field(ge=0, le=100_000)
     skills: list[str] = Field(default_factory=list)
     languages: list[str] = Field(default_factory=list)
     """Languages they answer in; empty means any."""
@@ -262,7 +266,7 @@ class Scenario(_Strict):
     name: str = "scenario"
     zone: str = "UTC"
     start: datetime
-    cases: int | None = Field(default=None, gt=0)
+    cases: int | None = Field(default=None, gt=0, le=50_000_000)
     duration: Duration | None = None
     open_hours: OpenHours
     shifts: dict[str, Shift] = Field(default_factory=dict)
@@ -284,6 +288,13 @@ class Scenario(_Strict):
     @classmethod
     def _known_zone(cls, value: str) -> str:
         return _zone(value)
+
+    @field_validator("duration")
+    @classmethod
+    def _sensible_duration(cls, value: float | None) -> float | None:
+        if value is not None and not 0 < value <= MAX_DURATION_S:
+            raise ValueError("a duration longer than 0 and at most 20 years (7300d)")
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
@@ -338,13 +349,15 @@ class Scenario(_Strict):
             raise RulesError("every step of every variant was removed")
         delays = dict(self.delays)
         for variant in self.variants:
-            for before, step, after in zip(
-                [None, *variant.path], variant.path, [*variant.path[1:], None], strict=False
-            ):
-                if step in removed and before is not None and after is not None:
+            kept: str | None = None  # the last step before a run of removed ones
+            for step, after in zip(variant.path, [*variant.path[1:], None], strict=True):
+                if step not in removed:
+                    kept = step
+                    continue
+                if after is not None and after not in removed and kept is not None:
                     out = self.delays.get(f"{step}{ARROW}{after}")
-                    if out is not None and before not in removed:
-                        delays.setdefault(f"{before}{ARROW}{after}", out)
+                    if out is not None:
+                        delays.setdefault(f"{kept}{ARROW}{after}", out)
         activities = {n: a for n, a in self.activities.items() if n not in removed}
         return self.model_copy(
             update={
@@ -366,6 +379,18 @@ def cross_check(scenario: Scenario) -> list[tuple[tuple[str | int, ...], str]]:
     if scenario.cases is None and scenario.duration is None:
         found.append(((), "give cases (tickets to simulate) or duration (a period)"))
     teams = {group.team for group in scenario.agents}
+    if ABANDONED in scenario.activities:
+        found.append(
+            (("activities", ABANDONED), f"{ABANDONED!r} is the simulator's own event; rename it")
+        )
+    for index, group in enumerate(scenario.agents):
+        if (
+            group.available_from is not None
+            and group.available_until is not None
+            and scenario.instant(group.available_until, 0)
+            <= scenario.instant(group.available_from, 0)
+        ):
+            found.append((("agents", index, "available_until"), "not after available_from"))
     for name, activity in scenario.activities.items():
         if activity.kind == "work" and activity.team is not None and activity.team not in teams:
             found.append(
