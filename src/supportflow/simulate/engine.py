@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 import zlib
+from array import array
 import zoneinfo
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
@@ -280,7 +281,9 @@ class _Run:
         self.resolution: list[float] = [nan] * n
         self.end: list[float] = [nan] * n
         self.abandoned: list[bool] = [False] * n
-        self.events: list[tuple[int, int, float, int]] = []
+        self.events = array("d")
+        """(ticket, activity code, time, agent or -1) of every recorded event, flat: 32 bytes an
+        event, read by numpy without a copy."""
         """(ticket, activity code, time, agent or -1) of every recorded event."""
         self.waits: list[float] = []
         self.busy = [0.0] * len(self.agents)
@@ -425,9 +428,7 @@ class _Run:
                 self.on_shift_s[i] += end - self.shift_began[i]
         # time on shift in agent slots: a chat agent with three slots offers three seconds a second
         slots = np.asarray([a.concurrency for a in self.agents], dtype=float)
-        events = (
-            np.asarray(self.events, dtype=float).reshape(-1, 4) if self.events else np.empty((0, 4))
-        )
+        events = np.frombuffer(self.events, dtype=float).reshape(-1, 4)
         return SimLog(
             activities=self.activity_names,
             agent_names=[a.name for a in self.agents],
@@ -446,7 +447,7 @@ class _Run:
             waits_s=np.asarray(self.waits, dtype=float),
             busy_s=np.asarray(self.busy, dtype=float),
             on_shift_s=self.on_shift_s * slots,
-            events_processed=len(self.events),
+            events_processed=len(self.events) // 4,
             mix=[
                 {
                     "channel": r.channel,
@@ -471,7 +472,7 @@ class _Run:
 
     def _ticket(self, i: int) -> Generator[simpy.Event, Any, None]:
         # the hot loop of a run: attributes are bound to locals once per ticket
-        env, is_work, record = self.env, self.is_work, self.events.append
+        env, is_work, record = self.env, self.is_work, self.events.extend
         arrived = env.now
         variant = self.variant_of[i]
         path = self.paths[variant]
@@ -616,7 +617,7 @@ class _Run:
         return length
 
     def _record(self, i: int, step: int, agent_id: int) -> None:
-        self.events.append((i, step, self.env.now, agent_id))
+        self.events.extend((i, step, self.env.now, agent_id))
 
     def _finish(self, i: int, at: float | None = None) -> None:
         self.end[i] = self.env.now if at is None else at
