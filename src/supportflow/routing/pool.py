@@ -34,6 +34,7 @@ class AgentPool:
         self._members: dict[int, tuple[Agent, int]] = {}
         self._version = itertools.count()
         self._eligible: dict[_Key, list[tuple[_Profile, bool]]] = {}
+        self._profile_of: dict[int, _Profile] = {}
 
     def __len__(self) -> int:
         return len(self._members)
@@ -57,7 +58,9 @@ class AgentPool:
         """``agent`` is free (or its load or idle time changed): index it anew."""
         version = next(self._version)
         self._members[agent.id] = (agent, version)
-        profile = self._profile(agent)
+        profile = self._profile_of.get(agent.id)
+        if profile is None:  # an agent's team, skills, languages and channels do not change
+            profile = self._profile_of[agent.id] = self._profile(agent)
         heap = self._heaps.get(profile)
         if heap is None:
             heap = self._heaps[profile] = []
@@ -67,16 +70,6 @@ class AgentPool:
     def discard(self, agent: Agent) -> None:
         """``agent`` is no longer free (busy in every slot, or off shift)."""
         self._members.pop(agent.id, None)
-
-    def _head(self, profile: _Profile) -> Agent | None:
-        heap = self._heaps[profile]
-        while heap:
-            _, _, agent_id, version = heap[0]
-            member = self._members.get(agent_id)
-            if member is not None and member[1] == version:
-                return member[0]
-            heapq.heappop(heap)  # stale: the agent left or was indexed again
-        return None
 
     def _profiles_for(self, item: WorkItem) -> list[tuple[_Profile, bool]]:
         key = (item.team, item.skill, item.channel, item.language)
@@ -108,18 +101,20 @@ class AgentPool:
         if item.team is not None and router.overflowing(item, now_s):
             return router.pick_agent(item, [a for a, _ in self._members.values()], now_s)
         preferred = router._preferred
+        members = self._members
         best: Agent | None = None
         best_key: tuple[int, float, float, int] | None = None
         for profile, speaks in self._profiles_for(item):
-            agent = self._head(profile)
-            if agent is None:
+            heap = self._heaps[profile]
+            while heap:  # drop stale entries: agents who left or were indexed again
+                load, idle, agent_id, version = heap[0]
+                member = members.get(agent_id)
+                if member is not None and member[1] == version:
+                    break
+                heapq.heappop(heap)
+            else:
                 continue
-            key = (
-                1 if preferred and not speaks else 0,
-                self._load(agent),
-                agent.last_assigned_s,
-                agent.id,
-            )
+            key = (1 if preferred and not speaks else 0, load, idle, agent_id)
             if best_key is None or key < best_key:
-                best, best_key = agent, key
+                best, best_key = member[0], key
         return best

@@ -294,6 +294,19 @@ class _Run:
         self.done = self.env.event()
         self.resolve_at = [_resolve_index(model, v.path) for v in model.variants]
         self._prepare_draws()
+        # each kind of ticket's routed work item per step, classified once
+        self.templates: list[list[WorkItem | None]] = [
+            [
+                self._template(kind, step) if self.is_work[step] else None
+                for step in range(len(self.activity_names))
+            ]
+            for kind in range(len(model.mix))
+        ]
+        self.may_abandon = [
+            self.patience is not None
+            and (not self.abandon_channels or (row.channel or "") in self.abandon_channels)
+            for row in model.mix
+        ]
         self._check_staffed()
 
     # ---- set-up -------------------------------------------------------------------------
@@ -351,6 +364,14 @@ class _Run:
             if model.default_delay is not None
             else None
         )
+        # per variant and position: the delay into that step (None: none), looked up once
+        self.step_delays: list[list[tuple[Callable[[], float], bool] | None]] = [
+            [
+                None if k == 0 else self.delay.get((path[k - 1], step), self.default_delay)
+                for k, step in enumerate(path)
+            ]
+            for path in self.paths
+        ]
         abandon = model.abandonment
         self.patience = (
             sampler(abandon.patience, stream(seed, "patience")) if abandon is not None else None
@@ -471,32 +492,38 @@ class _Run:
             self.done.succeed()
 
     def _ticket(self, i: int) -> Generator[simpy.Event, Any, None]:
-        # the hot loop of a run: attributes are bound to locals once per ticket
-        env, is_work, record = self.env, self.is_work, self.events.extend
+        # the hot loop of a run: everything per step is looked up by position, and attributes
+        # are bound to locals once per ticket
+        env, is_work, record, pool = self.env, self.is_work, self.events.extend, self.pool
+        factor, service_of, add = self.factor, self.service, self.desk_clock.add1
         arrived = env.now
         variant = self.variant_of[i]
         path = self.paths[variant]
+        delays = self.step_delays[variant]
         kind = self.kind_of[i]
-        channel = self.rows[kind][1]
+        templates = self.templates[kind]
         previous = -1
         answered = False
-        may_abandon = self.patience is not None and (
-            not self.abandon_channels or channel in self.abandon_channels
-        )
+        may_abandon = self.may_abandon[kind]
         tail = self.tails[variant]
         resolve_at = self.resolve_at[variant]
-        for index, step in enumerate(path[:tail]):
-            if previous >= 0:
-                wait = self._delay(previous, step, env.now)
+        for index in range(tail):
+            step = path[index]
+            chosen = delays[index]
+            if chosen is not None:
+                draw, business = chosen
+                length = draw() * factor[step]
+                wait = add(env.now, length) - env.now if business else length
                 if wait > 0:
                     yield env.timeout(wait)
             agent_id = -1
             if is_work[step]:
                 ready = env.now
-                template = self._template(kind, step)
+                template = templates[step]
+                assert template is not None  # every work step has one
                 # the template routes like the item itself unless waiting time matters
                 probe = template if self.simple_routing else self._work_item(kind, step)
-                agent = self.pool.pick(probe, ready)
+                agent = pool.pick(probe, ready)
                 if agent is None:
                     item = probe if probe is not template else self._work_item(kind, step)
                     self.queue.push(item)
@@ -518,14 +545,19 @@ class _Run:
                         yield granted
                     agent = cast(Agent, granted.value)
                 else:
-                    self._take(agent)
+                    agent.busy += 1
+                    agent.last_assigned_s = ready
+                    if agent.busy >= agent.concurrency:
+                        pool.discard(agent)
+                    else:
+                        pool.add(agent)  # one more slot taken: its place in the order changes
                 waited = env.now - ready
                 self.waits.append(waited)
                 if not answered:
                     self.first_wait[i] = waited
-                service = self.service[step]
+                service = service_of[step]
                 assert service is not None  # a work step always has one
-                took = service() * self.factor[step]
+                took = service() * factor[step]
                 if took > 0:
                     yield env.timeout(took)
                 agent_id = agent.id
@@ -539,8 +571,9 @@ class _Run:
                 self.resolution[i] = env.now - arrived
             previous = step
         now = env.now
-        for index, step in enumerate(path[tail:], start=tail):
+        for index in range(tail, len(path)):
             # the ticket's last steps need nobody: no reason to wake the simulation for them
+            step = path[index]
             if previous >= 0:
                 now += self._delay(previous, step, now)
             record((i, step, now, -1))
