@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import math
 import zlib
-from array import array
 import zoneinfo
+from array import array
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
