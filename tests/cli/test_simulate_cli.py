@@ -14,7 +14,7 @@ from supportflow.simulate.engine import simulate
 from supportflow.simulate.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
-DEMO = ROOT.parent / "shared" / "data" / "helpdesk" / "helpdesk.csv"
+DEMO = ROOT / "src" / "supportflow" / "data" / "helpdesk.csv.gz"
 EXAMPLES = ROOT / "examples"
 
 

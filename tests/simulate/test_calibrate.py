@@ -11,7 +11,7 @@ from supportflow.simulate.calibrate import calibrate_log
 from supportflow.simulate.distributions import mean
 from supportflow.simulate.scenario import scenario_yaml_dict
 
-DEMO = Path(__file__).resolve().parents[3] / "shared" / "data" / "helpdesk" / "helpdesk.csv"
+DEMO = Path(__file__).resolve().parents[2] / "src" / "supportflow" / "data" / "helpdesk.csv.gz"
 HALF_YEAR = 26 * 7 * 86400.0
 
 
