@@ -347,3 +347,53 @@ def test_removing_two_steps_in_a_row_keeps_the_delay_after_them() -> None:
     assert set(model.effective().delays) == {"Answer -> Close"}
     log = simulate(model, seed=1, arrivals=np.array([at(0, 10)]))
     assert log.end_s[0] - at(0, 10) == pytest.approx(3600)
+
+
+def test_a_replay_brings_the_logs_own_arrivals_and_a_peak_multiplies_them() -> None:
+    from pathlib import Path
+
+    demo = Path(__file__).resolve().parents[2] / "src" / "supportflow" / "data" / "helpdesk.csv.gz"
+    from supportflow.eventlog.load import load_event_log
+
+    log = load_event_log(demo)
+    starts = np.sort(
+        np.asarray(
+            [
+                r[0] / 1e6
+                for r in log.con.execute("SELECT min(ts) FROM events GROUP BY case_id").fetchall()
+            ]
+        )
+    )
+    begin = datetime(2012, 3, 5, tzinfo=UTC).timestamp()  # a Monday
+    four_weeks = starts[(starts >= begin) & (starts < begin + 28 * 86400)]
+    model = desk(
+        cases=None,
+        start="2012-03-05T00:00:00+00:00",
+        duration="28d",
+        arrivals={"replay": str(demo)},
+    )
+    replayed = arrival_instants(model, stream(1, "arrivals"), cases=None, start_s=model.start_s)
+    assert replayed.tolist() == four_weeks.tolist()
+    peak = desk(
+        cases=None,
+        start="2012-03-05T00:00:00+00:00",
+        duration="28d",
+        arrivals={
+            "replay": str(demo),
+            "peaks": [{"start": "2012-03-12T00:00:00+00:00", "days": 7, "multiplier": 3}],
+        },
+    )
+    tripled = arrival_instants(peak, stream(1, "arrivals"), cases=None, start_s=peak.start_s)
+    week = (four_weeks >= begin + 7 * 86400) & (four_weeks < begin + 14 * 86400)
+    assert len(tripled) == len(four_weeks) + 2 * int(week.sum())
+    # every real arrival is still there, outside the peak untouched
+    assert set(four_weeks.tolist()) <= set(tripled.tolist())
+    run = simulate(peak, seed=1)
+    assert len(run.arrival_s) == len(tripled)
+
+
+def test_a_scenario_gives_its_arrivals_one_way() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="give the arrivals one way"):
+        desk(arrivals={"per_hour_of_week": [1.0] * 168, "replay": "log.csv"})

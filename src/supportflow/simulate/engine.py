@@ -24,6 +24,7 @@ machine and in any worker process.
 
 from __future__ import annotations
 
+import functools
 import math
 import zlib
 import zoneinfo
@@ -117,6 +118,8 @@ def arrival_instants(
 ) -> np.ndarray:
     """Arrival instants (epoch seconds, sorted): exactly ``cases`` of them, or every arrival in
     ``scenario.duration`` when ``cases`` is ``None``."""
+    if scenario.arrivals.replay is not None:
+        return _replayed(scenario, rng, cases=cases, start_s=start_s)
     rates = np.asarray(scenario.arrivals.per_hour_of_week, dtype=float)
     rates = rates * scenario.arrivals.multiplier
     zone = zoneinfo.ZoneInfo(scenario.zone)
@@ -152,6 +155,45 @@ def arrival_instants(
             raise ValueError("arrival rates too low to reach the requested number of cases")
     arrivals = np.concatenate(chunks) if chunks else np.empty(0)
     return arrivals[:cases] if cases is not None else arrivals
+
+
+@functools.lru_cache(maxsize=8)
+def _case_starts(path: str, zone: str) -> np.ndarray:
+    """Each case's first event (epoch seconds, sorted) in the event log at ``path``."""
+    from supportflow.eventlog.load import load_event_log
+
+    log = load_event_log(path, timezone=zone)
+    starts = log.con.execute("SELECT min(ts) FROM events GROUP BY case_id").fetchnumpy()
+    return np.sort(np.asarray(next(iter(starts.values())), dtype=float) / 1e6)
+
+
+def _replayed(
+    scenario: Scenario, rng: np.random.Generator, *, cases: int | None, start_s: float
+) -> np.ndarray:
+    """The replayed log's arrivals from ``start_s`` on (``cases`` of them, or those inside
+    ``duration``), scaled: where the multiplier (times any peak) is m, each arrival comes
+    floor(m) times and once more with probability m - floor(m); copies after the first land
+    uniformly in the hour after it. A multiplier below 1 keeps each arrival with probability m."""
+    assert scenario.arrivals.replay is not None
+    real = _case_starts(scenario.arrivals.replay, scenario.zone)
+    real = real[real >= start_s]
+    if cases is None and scenario.duration is not None:
+        real = real[real < start_s + scenario.duration]
+    factor = np.full(len(real), scenario.arrivals.multiplier)
+    for begin, finish, multiplier in scenario.peak_windows():
+        factor = np.where((real >= begin) & (real < finish), factor * multiplier, factor)
+    copies = np.floor(factor).astype(np.int64) + (rng.random(len(real)) < factor % 1.0)
+    first = np.repeat(real, copies)
+    extra = np.concatenate([np.arange(n) for n in copies]) if len(copies) else np.empty(0)
+    instants = np.sort(first + np.where(extra > 0, rng.uniform(0, _HOUR, len(first)), 0.0))
+    if cases is not None:
+        if len(instants) < cases:
+            raise ValueError(
+                f"the replayed log has {len(instants):,} arrivals from the start, fewer than the "
+                f"{cases:,} cases asked for"
+            )
+        instants = instants[:cases]
+    return instants
 
 
 def _hours_of_week(instants_s: np.ndarray, zone: zoneinfo.ZoneInfo) -> np.ndarray:

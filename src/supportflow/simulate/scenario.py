@@ -116,9 +116,21 @@ class Arrivals(_Strict):
     or range of days (``{mon-fri: [...24], sat: [...24]}``; days not named get none).
     """
 
-    per_hour_of_week: list[float] = Field(min_length=HOURS_OF_WEEK, max_length=HOURS_OF_WEEK)
-    multiplier: float = Field(default=1.0, gt=0)
+    per_hour_of_week: list[float] | None = Field(
+        default=None, min_length=HOURS_OF_WEEK, max_length=HOURS_OF_WEEK
+    )
+    replay: str | None = None
+    """Instead of rates: an event log whose tickets' arrival instants (each case's first event)
+    are replayed, read in the scenario's ``zone`` when naive; a relative path is read from the
+    scenario file's folder. ``multiplier`` and ``peaks`` scale it (see ``docs/simulation.md``)."""
+    multiplier: float = Field(default=1.0, gt=0, le=1000)
     peaks: list[Peak] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Arrivals:
+        if (self.per_hour_of_week is None) == (self.replay is None):
+            raise ValueError("give the arrivals one way: per_hour_of_week (or weekly), or replay")
+        return self
 
     @model_validator(mode="before")
     @classmethod
@@ -141,7 +153,9 @@ class Arrivals(_Strict):
 
     @field_validator("per_hour_of_week")
     @classmethod
-    def _rates(cls, value: list[float]) -> list[float]:
+    def _rates(cls, value: list[float] | None) -> list[float] | None:
+        if value is None:
+            return None
         for hour, rate in enumerate(value):
             if not 0 <= rate <= MAX_RATE_PER_HOUR:
                 raise ValueError(
@@ -512,6 +526,17 @@ def _validate(data: Any, sources: list[tuple[str, Lines]]) -> Scenario:
     return scenario
 
 
+def _anchor_replay(data: dict[str, Any], source: str | Path) -> dict[str, Any]:
+    """``arrivals.replay`` read relative to the folder of the file that names it."""
+    arrivals = data.get("arrivals")
+    if isinstance(arrivals, dict) and isinstance(arrivals.get("replay"), str):
+        replay = Path(arrivals["replay"])
+        if not replay.is_absolute():
+            anchored = str(Path(source).resolve().parent / replay)
+            data = {**data, "arrivals": {**arrivals, "replay": anchored}}
+    return data
+
+
 def load_scenario(path: str | Path, *overlays: str | Path | None) -> Scenario:
     """Read a scenario, with what-if ``overlays`` applied in order.
 
@@ -524,6 +549,7 @@ def load_scenario(path: str | Path, *overlays: str | Path | None) -> Scenario:
         raise RulesError(f"{path}: the file is empty")
     if not isinstance(data, dict):
         raise RulesError(f"{path}: a scenario is a mapping of fields")
+    data = _anchor_replay(data, path)
     scenario = _validate(data, [(str(path), lines)])
     sources: list[tuple[str, Lines]] = [(str(path), lines)]
     for overlay in overlays:
@@ -533,6 +559,7 @@ def load_scenario(path: str | Path, *overlays: str | Path | None) -> Scenario:
         if not isinstance(extra, dict):
             raise RulesError(f"{overlay}: a what-if overlay is a mapping of scenario fields")
         # a field an overlay wrote is reported at that overlay's line
+        extra = _anchor_replay(extra, overlay)
         moved = _merged_lines(data, extra, extra_lines, ())
         moved.pop((), None)
         data = merge_overlay(data, extra)
