@@ -44,6 +44,7 @@ from supportflow.report.sim_charts import (
     interval_chart,
     plan_chart,
 )
+from supportflow.simulate.experiment import breaks_sla
 
 BROKEN_HOURS_SHOWN = 500
 """At most this many broken hours are listed; a year-long run could otherwise list thousands."""
@@ -177,14 +178,9 @@ def hour_label(hour_start_s: float, *, zone: tzinfo, lang: Language) -> str:
 
 
 def broken_hours(rows: Sequence[dict[str, Any]], *, attainment: float) -> list[float]:
-    """The starts of the hours whose first-response attainment is below ``attainment``; an hour
-    without tickets has no attainment and breaks nothing."""
-    return [
-        float(row["hour_start_s"])
-        for row in rows
-        if (share := finite(row.get("first_response_within_target"))) is not None
-        and share < attainment
-    ]
+    """The starts of the hours that break the SLA, by the simulator's own rule
+    (:func:`supportflow.simulate.experiment.breaks_sla`: open, with tickets, below target)."""
+    return [float(row["hour_start_s"]) for row in rows if breaks_sla(row, attainment)]
 
 
 @functools.cache

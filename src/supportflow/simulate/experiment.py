@@ -195,7 +195,8 @@ def summarise(runs: list[RunKpis]) -> dict[str, dict[str, float | None]]:
 
 
 def hourly(runs: list[RunKpis], scenario: Scenario) -> list[dict[str, Any]]:
-    """Per hour from the start: mean arrivals, first-response attainment and first wait."""
+    """Per hour from the start: whether the desk is open, mean arrivals, first-response
+    attainment and first wait."""
     hours = max((len(r.hourly_arrivals) for r in runs), default=0)
 
     def padded(values: list[Any]) -> np.ndarray:
@@ -208,11 +209,13 @@ def hourly(runs: list[RunKpis], scenario: Scenario) -> list[dict[str, Any]]:
     waited = sum((padded(r.hourly_waited) for r in runs), np.zeros(hours))
     rows = []
     start = scenario.start_s
+    clock = BusinessClock(scenario.open_hours, start - 86400, start + 3600 * hours + 86400)
     for h in range(hours):
         count = arrivals[h]
         rows.append(
             {
                 "hour_start_s": start + 3600 * h,
+                "open": bool(clock.is_open(start + 3600 * h + 1800.0)),
                 "arrivals": count / len(runs),
                 "first_response_within_target": (
                     (met[h] / answerable[h])
@@ -223,6 +226,20 @@ def hourly(runs: list[RunKpis], scenario: Scenario) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def breaks_sla(row: dict[str, Any], attainment: float) -> bool:
+    """Whether an hour of :func:`hourly` breaks the SLA: the desk is open then (a closed hour's
+    tickets wait for it to open; staffing it would change nothing), at least one ticket arrives
+    in it on average, and fewer than ``attainment`` of them are answered within the target."""
+    share = row.get("first_response_within_target")
+    return (
+        row.get("open", True) is not False
+        and row.get("arrivals", 0) >= 1
+        and share is not None
+        and share == share  # not NaN
+        and share < attainment
+    )
 
 
 @dataclass

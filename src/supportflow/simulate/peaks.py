@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from supportflow.simulate.distributions import mean
-from supportflow.simulate.experiment import RunKpis, hourly, replicate_scenario
+from supportflow.simulate.experiment import RunKpis, breaks_sla, hourly, replicate_scenario
 from supportflow.simulate.scenario import AgentGroup, Scenario
 from supportflow.simulate.staffing import Target, agents_needed
 
@@ -89,25 +89,10 @@ def scheduled_slots(scenario: Scenario, team: str | None, hour_start_s: float) -
 
 
 def broken_hours(scenario: Scenario, runs: list[RunKpis]) -> list[dict[str, Any]]:
-    """Open hours (the desk's ``open_hours``, where agents can be added) with at least one
-    ticket on average whose first-response attainment is below the target."""
-    from supportflow.simulate.clock import BusinessClock
-
+    """The hours of :func:`~.experiment.hourly` that break the SLA
+    (:func:`~.experiment.breaks_sla`: open, with tickets, below the target)."""
     goal = scenario.targets.attainment
-    rows = hourly(runs, scenario)
-    if not rows:
-        return []
-    clock = BusinessClock(
-        scenario.open_hours, rows[0]["hour_start_s"] - 86400, rows[-1]["hour_start_s"] + 86400
-    )
-    return [
-        row
-        for row in rows
-        if row["arrivals"] >= 1
-        and row["first_response_within_target"] is not None
-        and row["first_response_within_target"] < goal
-        and clock.is_open(row["hour_start_s"] + 1800.0)
-    ]
+    return [row for row in hourly(runs, scenario) if breaks_sla(row, goal)]
 
 
 def _fix(scenario: Scenario, extra: dict[float, int], team: str | None) -> Scenario:
