@@ -38,15 +38,13 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
-    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
-from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from supportflow.rules.durations import Duration
-from supportflow.rules.yamlio import load_model
+from supportflow.rules.yamlio import fail_at, load_model
 
 POLICIES = ("fifo", "priority", "skills", "language", "least_busy")
 """How queued work and free agents are ordered (see ``supportflow.routing``)."""
@@ -71,18 +69,7 @@ def _unknown(kind: str, value: object, options: tuple[str, ...] | list[str]) -> 
 
 
 def _fail(title: str, problems: list[tuple[tuple[str | int, ...], str, object]]) -> NoReturn:
-    """Raise a validation error whose problems sit at ``loc`` (relative to the field)."""
-    raise ValidationError.from_exception_data(
-        title,
-        [
-            InitErrorDetails(
-                type=PydanticCustomError("routing_rules", "{message}", {"message": message}),
-                loc=loc,
-                input=value,
-            )
-            for loc, message, value in problems
-        ],
-    )
+    fail_at("routing_rules", title, problems)
 
 
 def _label(value: object) -> str:

@@ -39,17 +39,15 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    ValidationError,
     ValidationInfo,
     ValidatorFunctionWrapHandler,
     field_validator,
     model_validator,
 )
-from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from supportflow.rules.durations import Duration
 from supportflow.rules.status import STATE_CATEGORIES
-from supportflow.rules.yamlio import load_model
+from supportflow.rules.yamlio import fail_at, load_model
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 """Weekday keys of ``hours``, Monday first (index = ``date.weekday()``)."""
@@ -89,18 +87,7 @@ def _clock(minutes: int) -> str:
 
 
 def _fail(title: str, problems: list[tuple[tuple[str | int, ...], str, object]]) -> NoReturn:
-    """Raise a validation error whose problems sit at ``loc`` (relative to the field)."""
-    raise ValidationError.from_exception_data(
-        title,
-        [
-            InitErrorDetails(
-                type=PydanticCustomError("sla_policy", "{message}", {"message": message}),
-                loc=loc,
-                input=value,
-            )
-            for loc, message, value in problems
-        ],
-    )
+    fail_at("sla_policy", title, problems)
 
 
 def _parse_window(text: str) -> Window:

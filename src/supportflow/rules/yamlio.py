@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -146,3 +147,21 @@ def load_model(model: type[ModelT], path: str | Path) -> ModelT:
     """
     data, lines = read_yaml(path)
     return validate_data(model, data, source=str(path), lines=lines)
+
+
+def fail_at(
+    kind: str, title: str, problems: list[tuple[tuple[str | int, ...], str, object]]
+) -> NoReturn:
+    """Raise a pydantic ``ValidationError`` whose problems sit at their ``loc`` (relative to the
+    field being validated), so that :func:`validate_data` reports each at its own line."""
+    raise ValidationError.from_exception_data(
+        title,
+        [
+            InitErrorDetails(
+                type=PydanticCustomError(kind, "{message}", {"message": message}),
+                loc=loc,
+                input=value,
+            )
+            for loc, message, value in problems
+        ],
+    )
