@@ -23,7 +23,8 @@ The KPIs of a run (all durations in seconds, wall clock):
 - ``resolution_within_target``: the share resolved within ``targets.resolution``;
 - ``case_duration_median_s``: arrival to the ticket's last event;
 - ``utilisation``: agents' busy time over their time on shift in slots (an agent who may hold
-  three chats offers three slot-seconds a second).
+  three chats offers three slot-seconds a second); work finished after a shift ends is busy
+  time but not time on shift, so much overtime can take it above 1.
 
 By hour of arrival (``hourly``, for the peak story): arrivals, first-response attainment and the
 mean first wait, averaged over replications.
