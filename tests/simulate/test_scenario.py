@@ -137,9 +137,7 @@ def test_a_variant_through_an_unknown_step_is_refused(tmp_path: Path) -> None:
 def test_a_replayed_log_is_found_beside_the_file_that_names_it(tmp_path: Path) -> None:
     folder = tmp_path / "what-ifs"
     folder.mkdir()
-    overlay = write(
-        folder, "replay.yaml", "arrivals:\n  replay: history.csv\n  weekly: null\n"
-    )
+    overlay = write(folder, "replay.yaml", "arrivals:\n  replay: history.csv\n  weekly: null\n")
     scenario = load_scenario(EXAMPLES / "desk.yaml", overlay)
     assert scenario.arrivals.replay == str(folder.resolve() / "history.csv")
     assert scenario.arrivals.per_hour_of_week is None
