@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 import pytest
 
+from supportflow.simulate.arrivals import arrival_instants
 from supportflow.simulate.desk import estimate
-from supportflow.simulate.engine import arrival_instants, simulate, stream
+from supportflow.simulate.engine import simulate, stream
 from supportflow.simulate.erlang_a import erlang_a
 from supportflow.simulate.experiment import replicate_scenario
 from supportflow.simulate.scenario import Scenario

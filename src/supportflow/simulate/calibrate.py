@@ -214,7 +214,7 @@ def _arrivals(
 ) -> Arrivals:
     """Case starts per local hour of the week in the arrival window, per occurrence of that
     hour of the week in it."""
-    from supportflow.simulate.engine import _hours_of_week
+    from supportflow.simulate.arrivals import _hours_of_week
 
     since = -(2**62) if window_s is None else int(last_us - window_s * 1e6)
     starts = (
