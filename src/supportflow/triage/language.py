@@ -165,6 +165,19 @@ _LEXICON_WORDS: dict[str, str] = {
 }
 
 
+# Word endings only one of the close Latin languages spells that way (checked for words the
+# lexicon does not list): Portuguese -dade/-ção/-ão against Spanish -dad/-ción/-ón.
+_ENDINGS: tuple[tuple[str, str], ...] = (
+    ("dade", "pt"), ("dades", "pt"), ("ção", "pt"), ("ções", "pt"), ("ão", "pt"), ("ões", "pt"),
+    ("ável", "pt"), ("ível", "pt"), ("agem", "pt"),
+    ("dad", "es"), ("dades", "es"), ("ción", "es"), ("ciones", "es"), ("ñ", "es"),
+    ("ñol", "es"),
+    ("ité", "fr"), ("eux", "fr"), ("euse", "fr"), ("ées", "fr"),
+    ("ità", "it"), ("zione", "it"), ("zioni", "it"),
+    ("ung", "de"), ("ungen", "de"), ("keit", "de"), ("heit", "de"), ("lich", "de"),
+)  # fmt: skip
+
+
 @dataclass(frozen=True)
 class LanguageGuess:
     """The detected language (``None`` when there is none), how sure, and why.
@@ -322,6 +335,13 @@ class LanguageDetector:
         votes: dict[str, float] = {}
         for word in words:
             languages = self._lexicon.get(word, frozenset())
+            if not languages:
+                # spelling that only one language has: "conectividade", "conexión", "coração"
+                languages = frozenset(
+                    language
+                    for ending, language in _ENDINGS
+                    if word.endswith(ending) and language in self.languages
+                )
             for language in languages:
                 votes[language] = votes.get(language, 0.0) + 1.0 / len(languages)
         if not votes:
