@@ -398,3 +398,21 @@ def test_a_scenario_gives_its_arrivals_one_way() -> None:
 
     with pytest.raises(ValidationError, match="give the arrivals one way"):
         desk(arrivals={"per_hour_of_week": [1.0] * 168, "replay": "log.csv"})
+
+
+def test_a_team_without_agents_is_staffed_by_overflow() -> None:
+    model = desk(
+        activities={"Answer": {"team": "nobody", "service": {"dist": "fixed", "value": "1m"}}},
+        agents=[{"name": "b", "team": "B", "count": 1}],
+        routing={"policy": "fifo", "language_match": "ignore", "overflow": {"after": "2m"}},
+    )
+    log = simulate(model, seed=1, arrivals=np.array([at(0, 10)]))
+    # nobody works in its team: after two minutes it overflows to team B's idle agent
+    assert log.first_wait_s.tolist() == pytest.approx([120.0])
+
+
+def test_a_day_named_twice_in_weekly_rates_is_refused() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="mon is named twice"):
+        desk(arrivals={"weekly": {"mon-fri": [1.0] * 24, "mon": [2.0] * 24}})

@@ -355,7 +355,9 @@ class _Run:
         was = agent.on_shift, agent.busy
         agent.on_shift, agent.busy = True, 0
         try:
-            return self.router.can_take(agent, item, item.arrived_s)
+            # with overflow, work may reach other teams once it has waited long enough
+            later = item.arrived_s + (self.overflow_after or 0.0)
+            return self.router.can_take(agent, item, later)
         finally:
             agent.on_shift, agent.busy = was
 

@@ -143,10 +143,14 @@ class Arrivals(_Strict):
         if not isinstance(weekly, dict):
             raise ValueError("weekly: a mapping of days to 24 hourly rates")
         rates = [0.0] * HOURS_OF_WEEK
+        named: set[int] = set()
         for key, hours in weekly.items():
             if not isinstance(hours, list) or len(hours) != 24:
                 raise ValueError(f"weekly.{key}: give 24 hourly rates (00:00 to 23:00)")
             for day in _expand_days(str(key)):
+                if day in named:
+                    raise ValueError(f"weekly.{key}: {WEEKDAYS[day]} is named twice")
+                named.add(day)
                 rates[24 * day : 24 * day + 24] = hours
         rest = {k: v for k, v in data.items() if k != "weekly"}
         return {**rest, "per_hour_of_week": rates}
@@ -406,7 +410,12 @@ def cross_check(scenario: Scenario) -> list[tuple[tuple[str | int, ...], str]]:
         ):
             found.append((("agents", index, "available_until"), "not after available_from"))
     for name, activity in scenario.activities.items():
-        if activity.kind == "work" and activity.team is not None and activity.team not in teams:
+        if (
+            activity.kind == "work"
+            and activity.team is not None
+            and activity.team not in teams
+            and scenario.routing.overflow is None  # overflow lets other teams take it
+        ):
             found.append(
                 (("activities", name, "team"), f"no agent group works in team {activity.team!r}")
             )
