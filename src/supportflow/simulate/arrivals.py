@@ -44,7 +44,7 @@ def arrival_instants(
         hours = 24 * 7 * 4  # four weeks at a time
         starts = hour_start + _HOUR * np.arange(hours)
         mids = starts + _HOUR / 2
-        how = _hours_of_week(mids, zone)
+        how = hours_of_week(mids, zone)
         lam = rates[how]
         for begin, finish, multiplier in peaks:
             lam = np.where((mids >= begin) & (mids < finish), lam * multiplier, lam)
@@ -104,7 +104,7 @@ def _replayed(
     return instants
 
 
-def _hours_of_week(instants_s: np.ndarray, zone: zoneinfo.ZoneInfo) -> np.ndarray:
+def hours_of_week(instants_s: np.ndarray, zone: zoneinfo.ZoneInfo) -> np.ndarray:
     """Local hour of the week (Monday 00 = 0) of each instant, DST-correct."""
     if not len(instants_s):
         return np.empty(0, dtype=np.int64)

@@ -43,7 +43,7 @@ from supportflow.eventlog.load import EventLog, load_event_log
 from supportflow.kpi.compute import resolve_status_map
 from supportflow.mining.engine import DuckDBEngine
 from supportflow.rules.status import StatusMap
-from supportflow.simulate.clock import BusinessClock, learn_open_hours
+from supportflow.simulate.clock import BusinessClock, learn_open_hours, zone_info
 from supportflow.simulate.distributions import fit
 from supportflow.simulate.scenario import (
     ARROW,
@@ -214,7 +214,7 @@ def _arrivals(
 ) -> Arrivals:
     """Case starts per local hour of the week in the arrival window, per occurrence of that
     hour of the week in it."""
-    from supportflow.simulate.arrivals import _hours_of_week
+    from supportflow.simulate.arrivals import hours_of_week
 
     since = -(2**62) if window_s is None else int(last_us - window_s * 1e6)
     starts = (
@@ -225,25 +225,19 @@ def _arrivals(
         )
         / 1e6
     )
-    tz = _zone(zone)
-    how = _hours_of_week(starts, tz)
+    tz = zone_info(zone)
+    how = hours_of_week(starts, tz)
     counts = np.bincount(how, minlength=HOURS_OF_WEEK).astype(float)
     # how many times each hour of the week occurs between the first and last start
     first_h, last_h = math.floor(starts[0] / 3600), math.ceil(last_us / 1e6 / 3600)
     hours = np.arange(first_h, last_h + 1)
-    occurs = np.bincount(_hours_of_week(hours * 3600.0 + 1800.0, tz), minlength=HOURS_OF_WEEK)
+    occurs = np.bincount(hours_of_week(hours * 3600.0 + 1800.0, tz), minlength=HOURS_OF_WEEK)
     rates = counts / np.maximum(occurs, 1)
     notes.append(
         f"arrivals: {len(starts):,} case starts over {(last_h - first_h) / 24:.0f} days "
         f"({sum(rates):.1f} a week)"
     )
     return Arrivals(per_hour_of_week=[round(float(r), 5) for r in rates])
-
-
-def _zone(name: str) -> Any:
-    import zoneinfo
-
-    return zoneinfo.ZoneInfo(name)
 
 
 def _mix(con: Any, log: EventLog) -> list[MixRow]:

@@ -156,11 +156,6 @@ def stream(seed: int, name: str) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(name.encode("utf-8"))])
 
 
-def simulate_log(scenario: Scenario, *, seed: int, cases: int, start_s: float) -> pa.Table:
-    """The simulated event log of ``cases`` tickets arriving from ``start_s``."""
-    return simulate(scenario, seed=seed, cases=cases, start_s=start_s).to_arrow()
-
-
 class _Run:
     """The state of one run; ``run()`` builds the SimPy model and executes it."""
 
@@ -427,27 +422,22 @@ class _Run:
         # the hot loop of a run: everything per step is looked up by position, and attributes
         # are bound to locals once per ticket
         env, is_work, record, pool = self.env, self.is_work, self.events.extend, self.pool
-        factor, service_of, add = self.factor, self.service, self.desk_clock.add1
+        factor, service_of = self.factor, self.service
         arrived = env.now
         variant = self.variant_of[i]
         path = self.paths[variant]
         delays = self.step_delays[variant]
         kind = self.kind_of[i]
         templates = self.templates[kind]
-        previous = -1
         answered = False
         may_abandon = self.may_abandon[kind]
         tail = self.tails[variant]
         resolve_at = self.resolve_at[variant]
         for index in range(tail):
             step = path[index]
-            chosen = delays[index]
-            if chosen is not None:
-                draw, business = chosen
-                length = draw() * factor[step]
-                wait = add(env.now, length) - env.now if business else length
-                if wait > 0:
-                    yield env.timeout(wait)
+            wait = self._delay(delays[index], step, env.now)
+            if wait > 0:
+                yield env.timeout(wait)
             agent_id = -1
             if is_work[step]:
                 ready = env.now
@@ -477,12 +467,7 @@ class _Run:
                         yield granted
                     agent = cast(Agent, granted.value)
                 else:
-                    agent.busy += 1
-                    agent.last_assigned_s = ready
-                    if agent.busy >= agent.concurrency:
-                        pool.discard(agent)
-                    else:
-                        pool.add(agent)  # one more slot taken: its place in the order changes
+                    self._take(agent)
                 waited = env.now - ready
                 self.waits.append(waited)
                 if not answered:
@@ -501,17 +486,14 @@ class _Run:
             record((i, step, env.now, agent_id))
             if index == resolve_at:
                 self.resolution[i] = env.now - arrived
-            previous = step
         now = env.now
         for index in range(tail, len(path)):
             # the ticket's last steps need nobody: no reason to wake the simulation for them
             step = path[index]
-            if previous >= 0:
-                now += self._delay(previous, step, now)
+            now += self._delay(delays[index], step, now)
             record((i, step, now, -1))
             if index == resolve_at:
                 self.resolution[i] = now - arrived
-            previous = step
         self._finish(i, now)
 
     def _overflow(self, item: WorkItem) -> Generator[simpy.Event, Any, None]:
@@ -571,18 +553,15 @@ class _Run:
             template.rank,
         )
 
-    def _delay(self, previous: int, step: int, now: float) -> float:
-        chosen = self.delay.get((previous, step), self.default_delay)
+    def _delay(
+        self, chosen: tuple[Callable[[], float], bool] | None, step: int, now: float
+    ) -> float:
+        """Seconds from ``now`` until ``step`` is ready, for the transition's delay ``chosen``."""
         if chosen is None:
             return 0.0
         draw, business = chosen
         length = draw() * self.factor[step]
-        if business:
-            return self.desk_clock.add1(now, length) - now
-        return length
-
-    def _record(self, i: int, step: int, agent_id: int) -> None:
-        self.events.extend((i, step, self.env.now, agent_id))
+        return self.desk_clock.add1(now, length) - now if business else length
 
     def _finish(self, i: int, at: float | None = None) -> None:
         self.end[i] = self.env.now if at is None else at
@@ -591,19 +570,13 @@ class _Run:
             self.done.succeed()
 
     # ---- agents ---------------------------------------------------------------------------
-    def _set_free(self, agent: Agent) -> None:
-        self.pool.add(agent)
-
-    def _unset_free(self, agent: Agent) -> None:
-        self.pool.discard(agent)
-
     def _take(self, agent: Agent) -> None:
         agent.busy += 1
         agent.last_assigned_s = self.env.now
         if agent.busy >= agent.concurrency:
-            self._unset_free(agent)
+            self.pool.discard(agent)
         else:
-            self._set_free(agent)  # one more slot taken: its place in the order changes
+            self.pool.add(agent)  # one more slot taken: its place in the order changes
 
     def _release(self, agent: Agent) -> None:
         agent.busy -= 1
@@ -611,7 +584,7 @@ class _Run:
         if not agent.on_shift:
             return
         if (not self.queue or not self._serve_next(agent)) and agent.busy < agent.concurrency:
-            self._set_free(agent)
+            self.pool.add(agent)
 
     def _serve_next(self, agent: Agent) -> bool:
         """Hand ``agent`` the best waiting work it may take; whether there was some."""
@@ -652,12 +625,12 @@ class _Run:
                 while agent.busy < agent.concurrency and self._serve_next(agent):
                     pass
                 if agent.busy < agent.concurrency:
-                    self._set_free(agent)
+                    self.pool.add(agent)
             yield env.timeout(end - env.now)
             for agent in agents:
                 agent.on_shift = False
                 self.on_shift_s[agent.id] += env.now - self.shift_began[agent.id]
-                self._unset_free(agent)
+                self.pool.discard(agent)
 
 
 def _open_intervals(hours: OpenHours, start_s: float) -> Iterator[tuple[float, float]]:

@@ -31,7 +31,7 @@ import copy
 import re
 import zoneinfo
 from contextvars import ContextVar
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -614,7 +614,3 @@ def dump_scenario(scenario: Scenario, path: str | Path, *, header: str = "") -> 
         default_flow_style=None,
     )
     Path(path).write_text(header + text, encoding="utf-8")
-
-
-def utc(seconds: float) -> datetime:
-    return datetime.fromtimestamp(seconds, tz=UTC)
