@@ -143,20 +143,11 @@ class RoutingQueue:
         best: list[_Entry] | None = None
         best_miss = 2
         best_head: _Entry = ()
-        for heap, miss in choice.own:
-            if not heap:
-                continue
-            head = heap[0]
-            if live_get(head[-2]) is not head:
-                head = self._drop_stale_heads(heap)
-                if not head:
-                    continue
-            if miss < best_miss or (miss == best_miss and head < best_head):
-                best, best_miss, best_head = heap, miss, head
-        if choice.overflow:
-            after = self.router.overflow_after_s
-            assert after is not None  # choice.overflow is empty without overflow
-            for heap, miss in choice.overflow:
+        after = self.router.overflow_after_s
+        # another team's buckets (choice.overflow, empty without overflow) only for work that
+        # has waited ``after``
+        for heaps, overflowing in ((choice.own, False), (choice.overflow, True)):
+            for heap, miss in heaps:
                 if not heap:
                     continue
                 head = heap[0]
@@ -164,7 +155,7 @@ class RoutingQueue:
                     head = self._drop_stale_heads(heap)
                     if not head:
                         continue
-                if now_s - head[-1].arrived_s < after:
+                if overflowing and after is not None and now_s - head[-1].arrived_s < after:
                     continue
                 if miss < best_miss or (miss == best_miss and head < best_head):
                     best, best_miss, best_head = heap, miss, head
