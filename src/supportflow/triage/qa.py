@@ -228,60 +228,44 @@ class ReplyChecker:
             if weight > 0:
                 findings.append(Finding(check, passed, weight, message, evidence))
 
-        head, tail_start = text[:80], max(0, len(text) - 160)
-        greeting = _spans(self._greeting, head)
-        add(
-            "greeting",
-            bool(greeting),
-            "opens with a greeting" if greeting else "no greeting",
-            greeting,
-        )
-        sign_off = _spans(self._sign_off, text[tail_start:], tail_start)
-        add(
-            "sign_off",
-            bool(sign_off),
-            "closes with a sign-off" if sign_off else "no sign-off",
-            sign_off,
-        )
+        def expect(
+            check: str, evidence: list[Span], found: str, missing: str, *, want: bool
+        ) -> None:
+            """The check passes when evidence is ``want``-ed and found, or unwanted and absent."""
+            add(check, bool(evidence) == want, found if evidence else missing, evidence)
+
+        tail_start = max(0, len(text) - 160)
+        expect(
+            "greeting", _spans(self._greeting, text[:80]), "opens with a greeting", "no greeting",
+            want=True,
+        )  # fmt: skip
+        expect(
+            "sign_off", _spans(self._sign_off, text[tail_start:], tail_start),
+            "closes with a sign-off", "no sign-off", want=True,
+        )  # fmt: skip
         if customer_name and customer_name.strip():
             names = [customer_name.strip(), customer_name.strip().split()[0]]
-            pattern = _phrase_pattern(names)
-            used = _spans(pattern, text)
-            add(
-                "customer_name",
-                bool(used),
-                "uses the customer's name" if used else f"does not use the name {names[0]!r}",
-                used,
-            )
+            expect(
+                "customer_name", _spans(_phrase_pattern(names), text),
+                "uses the customer's name", f"does not use the name {names[0]!r}", want=True,
+            )  # fmt: skip
         if customer_negative:
-            empathy = _spans(self._empathy, text)
-            add(
-                "empathy",
-                bool(empathy),
-                "apologises or shows empathy" if empathy else "no apology for an upset customer",
-                empathy,
-            )
-        steps = _spans(self._next, text)
-        add(
-            "next_step",
-            bool(steps),
-            "gives a next step or resolution" if steps else "no concrete next step",
-            steps,
-        )
-        promises = _spans(self._forbidden, text)
-        add(
-            "no_forbidden_promise",
-            not promises,
-            "no forbidden promise" if not promises else "makes a promise the policy forbids",
-            promises,
-        )
-        leaked = personal_data(text, allowed_emails=config.allowed_emails)
-        add(
-            "no_personal_data",
-            not leaked,
-            "no personal data" if not leaked else "contains personal data",
-            leaked,
-        )
+            expect(
+                "empathy", _spans(self._empathy, text),
+                "apologises or shows empathy", "no apology for an upset customer", want=True,
+            )  # fmt: skip
+        expect(
+            "next_step", _spans(self._next, text),
+            "gives a next step or resolution", "no concrete next step", want=True,
+        )  # fmt: skip
+        expect(
+            "no_forbidden_promise", _spans(self._forbidden, text),
+            "makes a promise the policy forbids", "no forbidden promise", want=False,
+        )  # fmt: skip
+        expect(
+            "no_personal_data", personal_data(text, allowed_emails=config.allowed_emails),
+            "contains personal data", "no personal data", want=False,
+        )  # fmt: skip
         words = word_count(text)
         fits = config.min_words <= words <= config.max_words
         add(
