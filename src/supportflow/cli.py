@@ -53,6 +53,7 @@ from supportflow.cli_options import (
 )
 from supportflow.cli_simulate import simulate_app
 from supportflow.cli_staff import STAFF_EXAMPLE, staff_command
+from supportflow.cli_triage import triage_app
 from supportflow.eventlog import ColumnMapping, EventLogError, IngestReport
 from supportflow.mining import Diagnosis, diagnose
 from supportflow.mining.engine import MiningError
@@ -267,6 +268,7 @@ app.command("kpi", epilog=KPI_EXAMPLE)(kpi_command)
 app.command("monitor", epilog=MONITOR_EXAMPLE)(monitor_command)
 app.command("staff", epilog=STAFF_EXAMPLE)(staff_command)
 app.add_typer(simulate_app, name="simulate")
+app.add_typer(triage_app, name="triage")
 
 
 def main() -> None:
