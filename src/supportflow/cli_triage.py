@@ -8,6 +8,7 @@ model from labelled rows; ``triage eval`` measures one on rows it did not learn 
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import sys
 from collections.abc import Iterator
@@ -223,21 +224,24 @@ def message_command(
 
 
 def _triage_file(triage: Any, path: Path, text_col: str, json_out: Path | None) -> None:
-    rows = list(_read_rows(path, [text_col]))
-    lines: list[str] = []
-    with _progress() as bar:
-        task = bar.add_task("triage", total=len(rows))
-        for start in range(0, len(rows), _BATCH):
-            chunk = rows[start : start + _BATCH]
-            answers = triage.run([row.get(text_col) or "" for _, row in chunk])
-            for (line, _), answer in zip(chunk, answers, strict=True):
-                lines.append(json.dumps({"line": line, **answer}, ensure_ascii=False))
-            bar.update(task, advance=len(chunk))
-    body = "\n".join(lines) + ("\n" if lines else "")
-    if json_out is None:
-        sys.stdout.write(body)
-    else:
-        write_text(json_out, body)
+    """Stream the CSV through triage in batches, writing one JSON line per row as it goes."""
+    rows = _read_rows(path, [text_col])
+    target = sys.stdout
+    try:
+        if json_out is not None:
+            json_out.parent.mkdir(parents=True, exist_ok=True)
+            target = json_out.open("w", encoding="utf-8")
+        with _progress() as bar:
+            task = bar.add_task("triage", total=None)
+            while chunk := list(itertools.islice(rows, _BATCH)):
+                answers = triage.run([row.get(text_col) or "" for _, row in chunk])
+                for (line, _), answer in zip(chunk, answers, strict=True):
+                    target.write(json.dumps({"line": line, **answer}, ensure_ascii=False) + "\n")
+                bar.update(task, advance=len(chunk))
+    finally:
+        if target is not sys.stdout:
+            target.close()
+    if json_out is not None:
         typer.echo(str(json_out))
 
 
