@@ -98,12 +98,15 @@ def test_the_no_match_threshold_catches_the_asked_recall_with_the_best_accuracy(
         [[0.9, 0.05, 0.05], [0.2, 0.7, 0.1], [0.45, 0.35, 0.2], [0.5, 0.3, 0.2], [0.1, 0.1, 0.8]]
     )
     y = np.array([0, 1, 0, 2, 2])
-    t, figures = choose_no_match_threshold(probabilities, y, oos=2, recall_target=1.0)
+    t, figures = choose_no_match_threshold(probabilities, y, oos=2, recall_target=1.0, margin_se=0)
     # row 3 (oos, top 0.5) must be rejected: t > 0.5; the first such grid value is 0.51
     assert t == pytest.approx(0.51)
     assert figures == {"oos_recall": 1.0, "in_scope_accuracy": pytest.approx(2 / 3)}
-    t_half, _ = choose_no_match_threshold(probabilities, y, oos=2, recall_target=0.5)
+    t_half, _ = choose_no_match_threshold(probabilities, y, oos=2, recall_target=0.5, margin_se=0)
     assert t_half == 0.0  # the oos label alone already catches half
+    # two out-of-scope rows are too few to trust half: one standard error more asks for both
+    t_margin, figures = choose_no_match_threshold(probabilities, y, oos=2, recall_target=0.5)
+    assert t_margin == pytest.approx(0.51) and figures["oos_recall"] == 1.0
 
 
 def test_macro_f1_matches_scikit_learn() -> None:

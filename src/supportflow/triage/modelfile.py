@@ -18,7 +18,13 @@ from typing import Any
 import numpy as np
 
 from supportflow import __version__
-from supportflow.triage.classifier import LinearHead, NearestExamples, TextClassifier
+from supportflow.triage.classifier import (
+    DEFAULT_WEIGHTS,
+    KNN_TEMPERATURE,
+    LinearHead,
+    NearestExamples,
+    TextClassifier,
+)
 from supportflow.triage.encoder import EncoderInfo
 from supportflow.triage.ngrams import NgramFeatures, TfidfBlock
 
@@ -45,6 +51,8 @@ def save_model(model: TextClassifier, path: str | Path) -> Path:
         "train_languages": list(model.train_languages),
         "encoder": None if model.encoder is None else vars(model.encoder),
         "ngram_blocks": [block.kind for block in model.ngrams.blocks],
+        "blend_weights": list(model.blend_weights),
+        "knn_temperature": model.knn_temperature,
         "training": model.training,
     }
     arrays: dict[str, np.ndarray[Any, Any]] = {
@@ -151,4 +159,6 @@ def load_model(path: str | Path, *, encoder: EncoderInfo | None) -> TextClassifi
         no_match_threshold=float(meta["no_match_threshold"]),
         train_languages=tuple(meta.get("train_languages", ())),
         training=dict(meta.get("training", {})),
+        blend_weights=tuple(meta.get("blend_weights", DEFAULT_WEIGHTS)),
+        knn_temperature=float(meta.get("knn_temperature", KNN_TEMPERATURE)),
     )
