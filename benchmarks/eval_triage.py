@@ -43,16 +43,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import eval_triage_data as data
 
 from supportflow.triage import LanguageDetector, clean
-from supportflow.triage.classifier import (
-    NEVER,
-    Messages,
-    TextClassifier,
-    TrainConfig,
-    train_classifier,
-)
+from supportflow.triage.classifier import NEVER, Messages, TextClassifier
 from supportflow.triage.encoder import E5Encoder
 from supportflow.triage.evaluate import evaluate_classifier, label_metrics
 from supportflow.triage.modelfile import load_model, save_model
+from supportflow.triage.training import TrainConfig, train_classifier
 
 try:  # the package's own trainer of its shipped sentiment model, where it exists
     from supportflow.triage.sentiment import train_default_models

@@ -267,12 +267,13 @@ def train_command(
     overwrite: Annotated[bool, typer.Option(help="Replace an existing output.")] = False,
 ) -> None:
     """Learn an intent, sentiment or ticket-field model from labelled rows."""
-    from supportflow.triage.classifier import TrainConfig, TrainingError, train_classifier
+    from supportflow.triage.classifier import TrainingError
     from supportflow.triage.encoder import shared_encoder
     from supportflow.triage.intent import train_kb_matcher
     from supportflow.triage.kb import KnowledgeBaseError, load_kb
     from supportflow.triage.language import LanguageDetector
     from supportflow.triage.modelfile import save_model
+    from supportflow.triage.training import TrainConfig, train_classifier
 
     try:
         if task not in TASKS:

@@ -17,17 +17,19 @@ from supportflow.triage.classifier import (
     LinearHead,
     Messages,
     NearestExamples,
-    TrainConfig,
     TrainingError,
-    _fit_linear,
-    _nearest,
-    choose_no_match_threshold,
-    train_classifier,
 )
 from supportflow.triage.encoder import EncoderInfo, shared_encoder
 from supportflow.triage.evaluate import evaluate_classifier, label_metrics
 from supportflow.triage.modelfile import ModelFileError, load_model, read_meta, save_model
 from supportflow.triage.ngrams import NgramFeatures, char_grams, normalise, word_grams
+from supportflow.triage.training import (
+    TrainConfig,
+    _fit_linear,
+    _nearest,
+    choose_no_match_threshold,
+    train_classifier,
+)
 
 TEXTS = [
     "Where is my order?",

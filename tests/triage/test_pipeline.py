@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 import yaml
 
-from supportflow.triage.classifier import data_hash
 from supportflow.triage.intent import kb_training_data
 from supportflow.triage.kb import default_kb
 from supportflow.triage.modelfile import read_meta
@@ -22,6 +21,7 @@ from supportflow.triage.sentiment import (
     default_model_path,
     seed_messages,
 )
+from supportflow.triage.training import data_hash
 
 QUESTIONS = Path(__file__).parent / "kb_questions.yaml"
 KEYS = {"language", "intents", "no_match", "sentiment", "urgent"}

@@ -19,15 +19,10 @@ from importlib import resources
 import numpy as np
 import yaml
 
-from supportflow.triage.classifier import (
-    Messages,
-    TextClassifier,
-    TrainConfig,
-    TrainProgress,
-    train_classifier,
-)
+from supportflow.triage.classifier import Messages, TextClassifier
 from supportflow.triage.encoder import Encoder
 from supportflow.triage.kb import KnowledgeBase
+from supportflow.triage.training import TrainConfig, TrainProgress, train_classifier
 
 NO_MATCH = "__no_match__"
 """The label of messages no article answers."""

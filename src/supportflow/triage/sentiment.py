@@ -20,15 +20,10 @@ from pathlib import Path
 
 import yaml
 
-from supportflow.triage.classifier import (
-    Messages,
-    TextClassifier,
-    TrainConfig,
-    TrainProgress,
-    train_classifier,
-)
+from supportflow.triage.classifier import Messages, TextClassifier
 from supportflow.triage.encoder import Encoder, EncoderInfo
 from supportflow.triage.modelfile import load_model
+from supportflow.triage.training import TrainConfig, TrainProgress, train_classifier
 
 SENTIMENT_LABELS = ("negative", "neutral", "positive")
 URGENT_THRESHOLD = 0.5
