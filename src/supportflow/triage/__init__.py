@@ -1,8 +1,10 @@
-"""Triage of customer messages: clean-up, language, knowledge bases and reply checks (intent,
-sentiment and ticket fields are still to come: issue 4).
+"""Triage of customer messages: clean-up, language, suggested knowledge-base articles,
+sentiment and urgency, ticket fields, and reply checks.
 
-A pure library: no web, no database, no other supportflow package. Clean a raw message first,
-then ask what language it is in; check an agent's reply against the checklist::
+A pure library: no web, no database, no other supportflow package. ``Triage.default().run``
+(``supportflow.triage.pipeline``) does everything for a batch of raw messages; the parts can be
+used alone. Clean a raw message first, then ask what language it is in; check an agent's reply
+against the checklist::
 
     detector = LanguageDetector(languages=("en", "es", "zh"))
     message = clean("<p>¿Dónde está mi pedido?</p><blockquote>On Mon, Ana wrote: ...</blockquote>")
