@@ -265,3 +265,30 @@ def test_linear_head_accepts_sparse_and_dense_rows() -> None:
     sparse = head.probabilities(csr_matrix(np.array([[1.0, 1.0]])))
     np.testing.assert_allclose(dense, sparse)
     np.testing.assert_allclose(dense[0], [np.exp(1) / (np.exp(1) + np.exp(1)), 0.5])
+
+
+class CountingEncoder:
+    """A fake encoder that records what it was asked to embed."""
+
+    name, version, dim = "counting", "1", 3
+
+    def __init__(self) -> None:
+        self.embedded: list[str] = []
+
+    def embed(self, texts, *, progress=None):  # type: ignore[no-untyped-def]
+        self.embedded.extend(texts)
+        return np.array([[len(t), 1.0, 0.0] for t in texts], dtype=np.float32)
+
+    def info(self) -> EncoderInfo:
+        return EncoderInfo(self.name, self.version, self.dim)
+
+
+def test_a_subset_of_messages_shares_their_embeddings() -> None:
+    encoder = CountingEncoder()
+    messages = Messages(["a", "bb", "ccc"], encoder=encoder, languages=["en", "de", "fr"])
+    negative = messages.subset([2, 0])
+    assert negative.texts == ["ccc", "a"] and negative.languages == ["fr", "en"]
+    np.testing.assert_array_equal(negative.embeddings(np.array([0, 1]))[:, 0], [3.0, 1.0])
+    np.testing.assert_array_equal(messages.embeddings(np.array([0, 2]))[:, 0], [1.0, 3.0])
+    assert encoder.embedded == ["ccc", "a"]  # each text embedded once, for both views
+    assert messages.encoded_rows().tolist() == [True, False, True]

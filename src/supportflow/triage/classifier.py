@@ -127,9 +127,24 @@ class Messages:
         self.encoder = encoder
         self._embeddings: NDArray[np.float32] | None = None
         self._done = np.zeros(len(self.texts), dtype=bool)
+        self._parent: tuple[Messages, NDArray[np.int64]] | None = None
+
+    def subset(self, rows: Sequence[int]) -> Messages:
+        """Some of these messages, sharing their embeddings (computed once for both)."""
+        chosen = np.asarray(rows, dtype=np.int64)
+        child = Messages(
+            [self.texts[i] for i in chosen],
+            encoder=self.encoder,
+            languages=[self.languages[i] for i in chosen],
+        )
+        child._parent = (self, chosen)
+        return child
 
     def embeddings(self, rows: NDArray[np.int64]) -> NDArray[np.float32]:
         """Embeddings of ``rows``; embeds those not yet embedded."""
+        if self._parent is not None:
+            parent, chosen = self._parent
+            return parent.embeddings(chosen[rows])
         if self.encoder is None:
             raise TrainingError("this model needs the encoder, and none was given")
         if self._embeddings is None:

@@ -87,15 +87,28 @@ def load_default_models(encoder: EncoderInfo) -> tuple[TextClassifier, TextClass
 def analyse_sentiment(
     polarity: TextClassifier, urgency: TextClassifier | None, messages: Messages
 ) -> list[Sentiment]:
-    """Polarity (and urgency, when a model is given) of every message."""
+    """Polarity (and urgency, when a model is given) of every message.
+
+    Urgency is read only where the polarity is negative (urgent messages are a kind of negative
+    ones, as the seed labels them), so a message the polarity model answered on its fast path
+    as neutral or positive is not sent to the encoder for urgency; its ``urgency`` is 0.
+    """
     scored = polarity.score(messages).probabilities
+    labels = [polarity.labels[i] for i in scored.argmax(axis=1)]
     urgent_p = [0.0] * len(messages.texts)
     if urgency is not None:
-        column = urgency.labels.index("urgent") if "urgent" in urgency.labels else 1
-        urgent_p = [float(p) for p in urgency.score(messages).probabilities[:, column]]
+        rows = [
+            i
+            for i, label in enumerate(labels)
+            if label == "negative" or "negative" not in polarity.labels
+        ]
+        if rows:
+            negative = messages.subset(rows)
+            column = urgency.labels.index("urgent") if "urgent" in urgency.labels else 1
+            for i, p in zip(rows, urgency.score(negative).probabilities[:, column], strict=True):
+                urgent_p[i] = float(p)
     results = []
-    for row, u in zip(scored, urgent_p, strict=True):
-        scores = {label: round(float(p), 4) for label, p in zip(polarity.labels, row, strict=True)}
-        label = max(scores, key=lambda k: scores[k])
+    for row, label, u in zip(scored, labels, urgent_p, strict=True):
+        scores = {name: round(float(p), 4) for name, p in zip(polarity.labels, row, strict=True)}
         results.append(Sentiment(label, scores, u >= URGENT_THRESHOLD, round(u, 4)))
     return results
