@@ -3,6 +3,7 @@ and model files that refuse what they cannot read."""
 
 from __future__ import annotations
 
+import dataclasses
 import zipfile
 from pathlib import Path
 
@@ -292,3 +293,17 @@ def test_a_subset_of_messages_shares_their_embeddings() -> None:
     np.testing.assert_array_equal(messages.embeddings(np.array([0, 2]))[:, 0], [1.0, 3.0])
     assert encoder.embedded == ["ccc", "a"]  # each text embedded once, for both views
     assert messages.encoded_rows().tolist() == [True, False, True]
+
+
+def test_only_a_known_foreign_language_forces_the_encoder() -> None:
+    texts = [t for label, ts in INTENTS.items() if label != "oos" for t in ts]
+    labels = [label for label, ts in INTENTS.items() if label != "oos" for _ in ts]
+    languages = ["en"] * (len(texts) - 1) + ["pt"]  # one detector miss is not a language
+    model = train_classifier(
+        texts, labels, task="intent", encoder=CountingEncoder(), languages=languages
+    )
+    assert model.train_languages == ("en",)
+    always_fast = dataclasses.replace(model, fast_threshold=0.0)
+    for language, encoded in ((None, False), ("en", False), ("de", True)):
+        messages = Messages(["where is my order"], encoder=CountingEncoder(), languages=[language])
+        assert always_fast.score(messages).encoded.tolist() == [encoded], language

@@ -202,7 +202,8 @@ class TextClassifier:
             return Scored(n_grams, np.zeros(len(messages.texts), dtype=bool))
         unknown_language = np.array(
             [
-                bool(self.train_languages) and lang not in self.train_languages
+                # no language known (not given, or no letters) is not a foreign language
+                lang is not None and bool(self.train_languages) and lang not in self.train_languages
                 for lang in messages.languages
             ],
             dtype=bool,

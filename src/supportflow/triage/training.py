@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -310,6 +311,15 @@ def _learn_on_holdout(
     return fast_threshold, no_match_threshold, holdout, (inner.blend_weights, inner.knn_temperature)
 
 
+def _training_languages(languages: Sequence[str | None]) -> tuple[str, ...]:
+    """The languages the data really have: a detector's odd miss (one BANKING77 query read as
+    Portuguese) must not make a language count as known, so each needs at least 20 rows, or
+    1 % of them in a large set."""
+    counts = Counter(lang for lang in languages if lang)
+    needed = max(1, min(20, len(languages) // 10), len(languages) // 100)
+    return tuple(sorted(lang for lang, n in counts.items() if n >= needed))
+
+
 def train_classifier(
     texts: Sequence[str],
     labels: Sequence[str],
@@ -368,7 +378,7 @@ def train_classifier(
     heads = _fit_heads(texts, y, embeddings, len(names), config)
     blend_weights, knn_temperature = weights
     report("learning the heads", 1, 1)
-    train_languages = tuple(sorted({lang for lang in languages or () if lang}))
+    train_languages = _training_languages(languages or ())
     return TextClassifier(
         task=task,
         labels=names,
