@@ -151,15 +151,15 @@ def _holdout(y: NDArray[np.int64], share: float, seed: int) -> tuple[NDArray[np.
 
 def _served_score(
     served: NDArray[np.float64], y: NDArray[np.int64], oos: int | None, recall_target: float
-) -> tuple[float, float]:
+) -> tuple[float, float, dict[str, float]]:
     """What the fast path must not lose, and the no-match threshold it implies: accuracy, or
     with an out-of-scope label the mean of in-scope accuracy and out-of-scope recall at the
     threshold chosen for these probabilities (confident n-grams can hide an out-of-scope
     message from the encoder)."""
     if oos is None:
-        return float(np.mean(served.argmax(1) == y)), 0.0
+        return float(np.mean(served.argmax(1) == y)), 0.0, {}
     t, figures = choose_no_match_threshold(served, y, oos, recall_target)
-    return (figures["in_scope_accuracy"] + figures["oos_recall"]) / 2, t
+    return (figures["in_scope_accuracy"] + figures["oos_recall"]) / 2, t, figures
 
 
 def _choose_thresholds(
@@ -170,23 +170,25 @@ def _choose_thresholds(
     config: TrainConfig,
 ) -> tuple[float, float, dict[str, Any]]:
     """The fast-path threshold (the lowest that keeps the blend's score within the tolerance)
-    and the no-match threshold, from held-out probabilities."""
+    and the no-match threshold, from held-out probabilities; with an out-of-scope label the
+    figures include its recall and the in-scope accuracy at that threshold."""
     if blend is None:
-        _, t = _served_score(n_grams, y, oos, config.oos_recall_target)
-        return NEVER, t, {}
-    blend_score, blend_t = _served_score(blend, y, oos, config.oos_recall_target)
+        _, t, rejection = _served_score(n_grams, y, oos, config.oos_recall_target)
+        return NEVER, t, rejection
+    blend_score, blend_t, rejection = _served_score(blend, y, oos, config.oos_recall_target)
     chosen = (NEVER, blend_t, blend_score, 1.0)
     top = n_grams.max(axis=1)
     # With an out-of-scope label the fast path stays off: n-grams give a confident known label
     # to an out-of-scope wording they never saw (on CLINC150 it cost 3 points of oos recall)
     for tau in _TAU_GRID if config.fast_path and oos is None else ():
         served = np.where((top >= tau)[:, None], n_grams, blend)
-        score, t = _served_score(served, y, oos, config.oos_recall_target)
+        score, t, _ = _served_score(served, y, oos, config.oos_recall_target)
         if score >= blend_score - config.fast_path_tolerance:
             chosen = (tau, t, score, float(np.mean(top < tau)))
             break
     tau, t, score, encoded = chosen
-    return tau, t, {"blend_score": blend_score, "served_score": score, "encoded_share": encoded}
+    figures = {"blend_score": blend_score, "served_score": score, "encoded_share": encoded}
+    return tau, t, figures | rejection
 
 
 def _choose_blend(
@@ -301,13 +303,6 @@ def _learn_on_holdout(
         n_grams, blend, y[held], oos, config
     )
     holdout.update(figures)
-    if oos is not None:
-        top = n_grams.max(axis=1)
-        served = (
-            n_grams if blend is None else np.where((top >= fast_threshold)[:, None], n_grams, blend)
-        )
-        _, rejection = choose_no_match_threshold(served, y[held], oos, config.oos_recall_target)
-        holdout.update(rejection)
     return fast_threshold, no_match_threshold, holdout, (inner.blend_weights, inner.knn_temperature)
 
 
