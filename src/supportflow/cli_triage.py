@@ -140,7 +140,8 @@ def _build_triage(
     if kb is not None and intent_model is not None:
         raise UsageError("give --kb or --intent-model, not both")
     codes = tuple(c.strip() for c in languages.split(",")) if languages else DEFAULT_LANGUAGES
-    triage = Triage.default(languages=codes, top_k=top_k)
+    own_intents = kb is not None or intent_model is not None
+    triage = Triage.default(languages=codes, top_k=top_k, default_intents=not own_intents)
     info = triage.encoder.info()
     if kb is not None:
         triage.kb = load_kb(kb)
@@ -154,7 +155,6 @@ def _build_triage(
                 ),
             )
     if intent_model is not None:
-        triage.kb = None
         triage.intent_model = _load_task_model(intent_model, "intent", info)
     if sentiment_model is not None:
         triage.sentiment_model = _load_task_model(sentiment_model, "sentiment", info)

@@ -58,16 +58,23 @@ class Triage:
         languages: Iterable[str] = DEFAULT_LANGUAGES,
         encoder: Encoder | None = None,
         top_k: int = 3,
+        default_intents: bool = True,
     ) -> Triage:
-        """The shipped models: the e-commerce knowledge base and the seed sentiment models."""
+        """The shipped models: the e-commerce knowledge base (unless ``default_intents`` is
+        false, for a caller that brings its own) and the seed sentiment models."""
         from supportflow.triage.kb import default_kb
 
         encoder = encoder or shared_encoder()
         sentiment, urgency = load_default_models(encoder.info())
-        intent = load_model(default_model_path(DEFAULT_KB_MODEL), encoder=encoder.info())
+        intent = (
+            load_model(default_model_path(DEFAULT_KB_MODEL), encoder=encoder.info())
+            if default_intents
+            else None
+        )
         return cls(
             intent_model=intent, sentiment_model=sentiment, urgency_model=urgency,
-            encoder=encoder, languages=tuple(languages), kb=default_kb(), top_k=top_k,
+            encoder=encoder, languages=tuple(languages),
+            kb=default_kb() if default_intents else None, top_k=top_k,
         )  # fmt: skip
 
     def run(self, raw_messages: Sequence[str | bytes]) -> list[dict[str, Any]]:
