@@ -6,7 +6,7 @@ Each task trains with ``train_classifier`` on the training part of a seeded spli
 ``eval_triage_data.py``), is measured with ``evaluate_classifier`` (one message at a time,
 fast path and "no match" as served) on the validation part, and writes
 ``/tmp/eval_triage/results_<name>.json``; a table of the figures against the issue's targets
-is printed at the end. Embeddings come from ``CachedEncoder`` (the package's E5Encoder behind
+is printed at the end. Embeddings come from ``CachedEncoder`` (the package's encoder behind
 a disk cache in ``/tmp/eval_triage/cache``), so a rerun does not embed again; the latency
 figures of the main evaluation are therefore meaningless for models with an encoder, and
 ``--latency N`` measures them again on N validation messages with a fresh, uncached encoder.
@@ -44,7 +44,7 @@ import eval_triage_data as data
 
 from supportflow.triage import LanguageDetector, clean
 from supportflow.triage.classifier import NEVER, Messages, TextClassifier
-from supportflow.triage.encoder import E5Encoder
+from supportflow.triage.e5runtime import OrtE5Encoder
 from supportflow.triage.evaluate import evaluate_classifier, label_metrics
 from supportflow.triage.modelfile import load_model, save_model
 from supportflow.triage.training import TrainConfig, train_classifier
@@ -216,7 +216,7 @@ def latency(
             len(split.val_texts), size=min(n, len(split.val_texts)), replace=False
         )
     )
-    fresh = E5Encoder(cache_size=0)
+    fresh = OrtE5Encoder(cache_size=0)
     fresh.embed(["warm-up message"])
     load_before = os.getloadavg()[0]
     texts = [split.val_texts[i] for i in rows]

@@ -32,7 +32,8 @@ import numpy as np
 import yaml
 from numpy.typing import NDArray
 
-from supportflow.triage.encoder import E5Encoder, EncoderInfo
+from supportflow.triage.e5runtime import OrtE5Encoder
+from supportflow.triage.encoder import Encoder, EncoderInfo
 
 DATA = Path(os.environ.get("SF_DATA", "/work/shared/data"))
 OUT = Path(os.environ.get("EVAL_TRIAGE_OUT", "/tmp/eval_triage"))
@@ -189,7 +190,7 @@ Progress = Callable[[int, int], None]
 
 
 class CachedEncoder:
-    """The package's :class:`E5Encoder` behind an SQLite cache keyed by the text's SHA-1, one
+    """The package's encoder (:func:`shared_encoder`'s kind) behind an SQLite cache keyed by the text's SHA-1, one
     cache file per encoder name and version.
 
     Same ``name``, ``version`` and ``dim`` as the wrapped encoder, so model files record the
@@ -197,8 +198,8 @@ class CachedEncoder:
     this process (cache misses) and the wall time it took.
     """
 
-    def __init__(self, directory: Path = OUT / "cache", inner: E5Encoder | None = None) -> None:
-        self.inner = inner or E5Encoder(cache_size=0)
+    def __init__(self, directory: Path = OUT / "cache", inner: Encoder | None = None) -> None:
+        self.inner = inner or OrtE5Encoder(cache_size=0)
         self.name = self.inner.name
         self.version = self.inner.version
         self.dim = self.inner.dim

@@ -17,11 +17,10 @@ from dataclasses import dataclass
 from importlib import resources
 
 import numpy as np
-import yaml
 
 from supportflow.triage.classifier import Messages, TextClassifier
 from supportflow.triage.encoder import Encoder
-from supportflow.triage.kb import KnowledgeBase
+from supportflow.triage.kb import KnowledgeBase, load_yaml
 from supportflow.triage.training import TrainConfig, TrainProgress, train_classifier
 
 NO_MATCH = "__no_match__"
@@ -41,7 +40,7 @@ def off_topic_messages() -> list[tuple[str, str]]:
     text = (
         resources.files("supportflow.triage").joinpath("data", "off_topic.yaml").read_text("utf-8")
     )
-    data = yaml.safe_load(text)
+    data = load_yaml(text)
     return [(lang, str(msg)) for lang, msgs in data["messages"].items() for msg in msgs]
 
 

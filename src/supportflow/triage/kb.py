@@ -32,6 +32,16 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+# libyaml's parser when PyYAML was built with it (its wheels are): 10 times faster on the
+# default knowledge base, the same documents.
+_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def load_yaml(text: str) -> Any:
+    """``yaml.safe_load`` with libyaml's parser when it is there."""
+    return yaml.load(text, Loader=_YAML_LOADER)
+
+
 _MAX_BYTES = 20_000_000
 DEFAULT_KB = "kb_ecommerce.yaml"
 
@@ -145,7 +155,7 @@ def parse_kb_yaml(text: str, source: str) -> KnowledgeBase:
     """A knowledge base from YAML text (``source`` names it in errors)."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f":{mark.line + 1}" if mark is not None else ""

@@ -64,7 +64,11 @@ class Triage:
         false, for a caller that brings its own) and the seed sentiment models."""
         from supportflow.triage.kb import default_kb
 
-        encoder = encoder or shared_encoder()
+        if encoder is None:
+            encoder = shared_encoder()
+        preload = getattr(encoder, "preload", None)
+        if callable(preload):  # the encoder loads while the other models do
+            preload()
         sentiment, urgency = load_default_models(encoder.info())
         intent = (
             load_model(default_model_path(DEFAULT_KB_MODEL), encoder=encoder.info())

@@ -18,10 +18,9 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-import yaml
-
 from supportflow.triage.classifier import Messages, TextClassifier
 from supportflow.triage.encoder import Encoder, EncoderInfo
+from supportflow.triage.kb import load_yaml
 from supportflow.triage.modelfile import load_model
 from supportflow.triage.training import TrainConfig, TrainProgress, train_classifier
 
@@ -48,7 +47,7 @@ def seed_messages() -> list[dict[str, object]]:
         .joinpath("data", "sentiment_seed.yaml")
         .read_text("utf-8")
     )
-    messages: list[dict[str, object]] = yaml.safe_load(text)["messages"]
+    messages: list[dict[str, object]] = load_yaml(text)["messages"]
     return messages
 
 
