@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
+import supportflow.triage.language as language_module
 from supportflow.triage import DEFAULT_LANGUAGES, LanguageDetector, LanguageGuess, clean
 
 SHORT_MESSAGES = Path(__file__).with_name("short_messages.yaml")
@@ -188,3 +190,31 @@ def test_detection_takes_about_a_millisecond(detector: LanguageDetector) -> None
         detector.detect(text)
     per_message_ms = (time.perf_counter() - start) * 1000 / len(messages)
     assert per_message_ms < 2.0
+
+
+def test_the_decompressed_model_in_the_cache_is_py3langid_s_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SUPPORTFLOW_CACHE_DIR", str(tmp_path / "cache"))
+    cached = language_module._decompressed_model()
+    assert cached is not None and cached.parent == tmp_path / "cache"
+    assert language_module._decompressed_model() == cached  # written once, then read
+    assert not list(cached.parent.glob("*.part"))
+    language_module._full_identifier.cache_clear()
+    try:
+        from_cache = language_module._full_identifier()
+    finally:
+        language_module._full_identifier.cache_clear()
+    reference = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    for text in ["¿Dónde está mi pedido?", "Wo ist meine Bestellung", "onde está meu pedido"]:
+        assert from_cache.classify(text) == reference.classify(text)
+
+
+def test_an_unwritable_cache_warns_and_the_detector_still_works(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("SUPPORTFLOW_CACHE_DIR", str(blocker / "cache"))
+    with pytest.warns(UserWarning, match="cannot cache the language model"):
+        assert language_module._decompressed_model() is None
