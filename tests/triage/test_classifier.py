@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
+from numpy.typing import NDArray
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
@@ -307,3 +309,29 @@ def test_only_a_known_foreign_language_forces_the_encoder() -> None:
     for language, encoded in ((None, False), ("en", False), ("de", True)):
         messages = Messages(["where is my order"], encoder=CountingEncoder(), languages=[language])
         assert always_fast.score(messages).encoded.tolist() == [encoded], language
+
+
+class _BrokenEncoder:
+    name, version, dim = "broken", "0", 384
+
+    def embed(self, texts: Sequence[str], *, progress: object = None) -> NDArray[np.float32]:
+        raise RuntimeError("the engine died")
+
+    def info(self) -> EncoderInfo:
+        return EncoderInfo(self.name, self.version, self.dim)
+
+
+def test_an_error_in_the_background_embedding_reaches_the_caller() -> None:
+    messages = Messages(["where is my order", "refund"], encoder=_BrokenEncoder())
+    messages.prefetch()
+    with pytest.raises(RuntimeError, match="the engine died"):
+        messages.embeddings(np.arange(2))
+
+
+def test_prefetched_embeddings_are_the_ones_computed_on_demand() -> None:
+    texts = ["where is my order", "¿dónde está mi pedido?", "refund please", "danke"]
+    ahead = Messages(texts, encoder=shared_encoder())
+    ahead.prefetch()
+    assert ahead.encoded_rows().all()  # waits for the background work
+    on_demand = Messages(texts, encoder=shared_encoder()).embeddings(np.arange(4))
+    assert np.array_equal(ahead.embeddings(np.arange(4)), on_demand)

@@ -25,6 +25,7 @@ pickled code.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -128,6 +129,24 @@ class Messages:
         self._embeddings: NDArray[np.float32] | None = None
         self._done = np.zeros(len(self.texts), dtype=bool)
         self._parent: tuple[Messages, NDArray[np.int64]] | None = None
+        self._prefetch: threading.Thread | None = None
+        self._prefetch_error: BaseException | None = None
+
+    def prefetch(self) -> None:
+        """Start embedding every message in a background thread, for when a head will need
+        them all: the caller's other work (language, n-grams) then overlaps the encoder's.
+        The next :meth:`embeddings` waits for it (and raises what it raised)."""
+        if self._parent is not None or self.encoder is None or self._prefetch is not None:
+            return
+
+        def run() -> None:
+            try:
+                self._embed(np.arange(len(self.texts)))
+            except BaseException as error:  # re-raised in the caller's thread
+                self._prefetch_error = error
+
+        self._prefetch = threading.Thread(target=run, name="triage-embed", daemon=True)
+        self._prefetch.start()
 
     def subset(self, rows: Sequence[int]) -> Messages:
         """Some of these messages, sharing their embeddings (computed once for both)."""
@@ -147,6 +166,11 @@ class Messages:
             return parent.embeddings(chosen[rows])
         if self.encoder is None:
             raise TrainingError("this model needs the encoder, and none was given")
+        self._wait()
+        return self._embed(rows)
+
+    def _embed(self, rows: NDArray[np.int64]) -> NDArray[np.float32]:
+        assert self.encoder is not None
         if self._embeddings is None:
             self._embeddings = np.zeros((len(self.texts), self.encoder.dim), dtype=np.float32)
         todo = rows[~self._done[rows]]
@@ -155,8 +179,17 @@ class Messages:
             self._done[todo] = True
         return self._embeddings[rows]
 
+    def _wait(self) -> None:
+        if self._prefetch is not None:
+            self._prefetch.join()
+            self._prefetch = None
+            if self._prefetch_error is not None:
+                error, self._prefetch_error = self._prefetch_error, None
+                raise error
+
     def encoded_rows(self) -> NDArray[np.bool_]:
         """Which messages have been embedded so far."""
+        self._wait()
         return self._done.copy()
 
 
@@ -233,6 +266,10 @@ class TextClassifier:
         return weighted_blend(
             n_grams, self.embedding_head.probabilities(embeddings), nearest, self.blend_weights
         )
+
+    def encodes_every_message(self) -> bool:
+        """True when every message goes to the encoder (no fast path)."""
+        return self.embedding_head is not None and self.fast_threshold >= NEVER
 
     def no_match(self, probabilities: NDArray[np.float64]) -> NDArray[np.bool_]:
         """Which rows are "no match": the out-of-scope label wins, or the top is too unsure."""

@@ -84,13 +84,13 @@ class Triage:
     def run(self, raw_messages: Sequence[str | bytes]) -> list[dict[str, Any]]:
         """Triage a batch of raw messages; one answer dict per message, in order."""
         cleaned = [clean(raw) for raw in raw_messages]
-        guesses = [self.detector.detect(c.text) for c in cleaned]
         live = [i for i, c in enumerate(cleaned) if c.text]
-        messages = Messages(
-            [cleaned[i].text for i in live],
-            encoder=self.encoder,
-            languages=[guesses[i].code for i in live],
-        )
+        messages = Messages([cleaned[i].text for i in live], encoder=self.encoder)
+        models = [self.intent_model, self.sentiment_model, *self.field_models.values()]
+        if any(m is not None and m.encodes_every_message() for m in models):
+            messages.prefetch()  # the encoder works while the languages are read
+        guesses = [self.detector.detect(c.text) for c in cleaned]
+        messages.languages = [guesses[i].code for i in live]
         intents = (
             match_intents(self.intent_model, messages, top_k=self.top_k)
             if self.intent_model is not None and live
