@@ -34,7 +34,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from supportflow.triage.encoder import Encoder, EncoderInfo
-from supportflow.triage.ngrams import NgramFeatures
+from supportflow.triage.ngrams import Analysed, NgramFeatures, analyse
 
 KNN_TEMPERATURE = 0.02
 DEFAULT_WEIGHTS = (1 / 3, 1 / 3, 1 / 3)  # n-grams, embedding, nearest examples
@@ -131,6 +131,17 @@ class Messages:
         self._parent: tuple[Messages, NDArray[np.int64]] | None = None
         self._prefetch: threading.Thread | None = None
         self._prefetch_error: BaseException | None = None
+        self._analysed: list[Analysed] | None = None
+
+    def analysed(self) -> list[Analysed]:
+        """The n-gram counts of every message, computed once for all the models reading them."""
+        if self._parent is not None:
+            parent, chosen = self._parent
+            everything = parent.analysed()
+            return [everything[i] for i in chosen]
+        if self._analysed is None:
+            self._analysed = [analyse(text) for text in self.texts]
+        return self._analysed
 
     def prefetch(self) -> None:
         """Start embedding every message in a background thread, for when a head will need
@@ -230,7 +241,7 @@ class TextClassifier:
 
     def score(self, messages: Messages) -> Scored:
         """Probabilities per label for every message (fast path where the n-grams are sure)."""
-        n_grams = self.ngram_head.probabilities(self.ngrams.transform(messages.texts))
+        n_grams = self.ngram_head.probabilities(self.ngrams.transform_analysed(messages.analysed()))
         if self.embedding_head is None:
             return Scored(n_grams, np.zeros(len(messages.texts), dtype=bool))
         unknown_language = np.array(

@@ -59,6 +59,16 @@ def word_grams(text: str) -> list[str]:
 
 _ANALYSERS = {"char": char_grams, "word": word_grams}
 
+Analysed = dict[str, Counter[str]]
+"""One text's n-gram counts by kind (``"char"``, ``"word"``): computed once per message and
+shared by every model that reads it (each then looks the n-grams up in its own vocabulary)."""
+
+
+def analyse(text: str) -> Analysed:
+    """The n-gram counts of raw ``text``, normalised first."""
+    normal = normalise(text)
+    return {kind: Counter(grams(normal)) for kind, grams in _ANALYSERS.items()}
+
 
 @dataclass
 class TfidfBlock:
@@ -88,17 +98,20 @@ class TfidfBlock:
 
     def transform(self, texts: Iterable[str]) -> csr_matrix:
         """Unit-length TF-IDF rows of normalised texts (n-grams not in the vocabulary are ignored)."""
-        analyse = _ANALYSERS[self.kind]
+        analyser = _ANALYSERS[self.kind]
+        return self.transform_counts(Counter(analyser(text)) for text in texts)
+
+    def transform_counts(self, rows: Iterable[Counter[str]]) -> csr_matrix:
+        """Unit-length TF-IDF rows of n-gram counts of this block's kind."""
         index = self._index
         indptr = [0]
         indices: list[int] = []
         values: list[float] = []
-        for text in texts:
-            counts = Counter(i for i in map(index.get, analyse(text)) if i is not None)
-            row = sorted(counts)
-            weights = [(1.0 + math.log(counts[i])) * float(self.idf[i]) for i in row]
+        for counts in rows:
+            hits = sorted((index[g], c) for g, c in counts.items() if g in index)
+            weights = [(1.0 + math.log(c)) * float(self.idf[i]) for i, c in hits]
             norm = math.sqrt(sum(w * w for w in weights)) or 1.0
-            indices.extend(row)
+            indices.extend(i for i, _ in hits)
             values.extend(w / norm for w in weights)
             indptr.append(len(indices))
         return csr_matrix(
@@ -132,5 +145,10 @@ class NgramFeatures:
 
     def transform(self, texts: Sequence[str]) -> csr_matrix:
         """Feature rows of raw texts."""
-        normalised = [normalise(t) for t in texts]
-        return hstack([b.transform(normalised) for b in self.blocks], format="csr")
+        return self.transform_analysed([analyse(t) for t in texts])
+
+    def transform_analysed(self, analysed: Sequence[Analysed]) -> csr_matrix:
+        """Feature rows of texts already analysed (:func:`analyse`)."""
+        return hstack(
+            [b.transform_counts(a[b.kind] for a in analysed) for b in self.blocks], format="csr"
+        )
