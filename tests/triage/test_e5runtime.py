@@ -13,6 +13,7 @@ from supportflow.triage.e5runtime import (
     E5FileError,
     E5Weights,
     OrtE5Encoder,
+    _cached_graph_weights,
     build_graph,
     dequantize,
     graph_weights,
@@ -131,3 +132,17 @@ def test_a_file_that_is_not_e5s1_is_refused(tmp_path: Path) -> None:
     junk.write_bytes(b"GGUF" + bytes(100))
     with pytest.raises(E5FileError, match="not an E5S1 weights file"):
         E5Weights(str(junk))
+
+
+def test_the_cached_int8_weights_are_the_derived_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SUPPORTFLOW_CACHE_DIR", str(tmp_path))
+    weights = E5Weights(weights_path())
+    first = _cached_graph_weights(weights)  # derives and writes
+    assert len(list(tmp_path.glob("e5-int8-*.npz"))) == 1
+    again = _cached_graph_weights(weights)  # reads
+    derived = graph_weights(weights)
+    assert set(first) == set(again) == set(derived)
+    assert all(np.array_equal(again[k], derived[k]) for k in derived)
+    assert all(again[k].flags.c_contiguous for k in again)

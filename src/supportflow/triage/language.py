@@ -23,10 +23,8 @@ from __future__ import annotations
 import copy
 import lzma
 import math
-import os
 import re
 import shutil
-import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -36,6 +34,8 @@ from typing import Any
 import numpy as np
 from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 from py3langid.modelio import _to_array
+
+from supportflow.triage.cache import cached_file
 
 DEFAULT_LANGUAGES: tuple[str, ...] = (
     "en", "zh", "es", "pt", "de", "fr", "it", "ja", "ko", "th", "id", "vi", "ar", "ru",
@@ -218,41 +218,20 @@ def _full_identifier() -> Any:
         )
 
 
-def cache_dir() -> Path:
-    """Where supportflow keeps files it derives once per machine: ``$SUPPORTFLOW_CACHE_DIR``,
-    else ``$XDG_CACHE_HOME/supportflow``, else ``~/.cache/supportflow``."""
-    configured = os.environ.get("SUPPORTFLOW_CACHE_DIR")
-    if configured:
-        return Path(configured)
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "supportflow"
-
-
 def _decompressed_model() -> Path | None:
-    """py3langid's model without its LZMA wrapping, written once into :func:`cache_dir`.
+    """py3langid's model without its LZMA wrapping, written once into the cache folder.
 
     Decompressing the 4.6 MB ``.xz`` costs 0.54 s in every process, reading the 68 MB
-    ``.npz`` 0.09 s. ``None`` (with a warning saying why) where the cache cannot be written:
-    then each process decompresses, slower but the same model."""
+    ``.npz`` 0.09 s. ``None`` (with a warning) where the cache cannot be written."""
     source = MODEL_DIR / MODEL_FILE
     stat = source.stat()
-    target = cache_dir() / f"py3langid-{stat.st_size}-{int(stat.st_mtime)}.npz"
-    if target.exists():
-        return target
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_suffix(f".{os.getpid()}.part")
-        with lzma.open(source) as compressed, partial.open("wb") as out:
+
+    def write(path: Path) -> None:
+        with lzma.open(source) as compressed, path.open("wb") as out:
             shutil.copyfileobj(compressed, out, length=1 << 20)
-        os.replace(partial, target)
-    except OSError as error:
-        warnings.warn(
-            f"cannot cache the language model in {target.parent} ({error}); "
-            "each process will decompress it (0.5 s). Set SUPPORTFLOW_CACHE_DIR to a writable folder.",
-            stacklevel=3,
-        )
-        return None
-    return target
+
+    name = f"py3langid-{stat.st_size}-{int(stat.st_mtime)}.npz"
+    return cached_file(name, write, what="the language model")
 
 
 def _restricted_identifier(languages: Iterable[str]) -> Any:
