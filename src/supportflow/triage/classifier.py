@@ -156,7 +156,8 @@ class Messages:
             except BaseException as error:  # re-raised in the caller's thread
                 self._prefetch_error = error
 
-        self._prefetch = threading.Thread(target=run, name="triage-embed", daemon=True)
+        # not a daemon: a process exiting while ONNX Runtime runs would abort
+        self._prefetch = threading.Thread(target=run, name="triage-embed")
         self._prefetch.start()
 
     def subset(self, rows: Sequence[int]) -> Messages:

@@ -417,7 +417,8 @@ class OrtE5Encoder(CachedEncoder):
         """Start loading in a background thread (about 0.4 s; it overlaps the loading of the
         other models); the first embedding waits for it."""
         if self._runtime is None and self._preloading is None:
-            self._preloading = threading.Thread(target=self._load, name="e5-load", daemon=True)
+            # not a daemon: a process exiting while ONNX Runtime builds its session aborts
+            self._preloading = threading.Thread(target=self._load, name="e5-load")
             self._preloading.start()
 
     def _load(self) -> _Runtime:
