@@ -184,3 +184,16 @@ def test_the_cached_int8_weights_are_the_derived_ones(
     assert set(first) == set(again) == set(derived)
     assert all(np.array_equal(again[k], derived[k]) for k in derived)
     assert all(again[k].flags.c_contiguous for k in again)
+
+
+def test_several_threads_can_share_one_encoder_and_its_cache() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    encoder = OrtE5Encoder(cache_size=3)  # small: the threads evict each other's entries
+    expected = OrtE5Encoder(cache_size=0).embed(TEXTS)
+    batches = [TEXTS[i::4] for i in range(4)] * 3
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(encoder.embed, batches))
+    for batch, vectors in zip(batches, results, strict=True):
+        rows = [TEXTS.index(t) for t in batch]
+        assert np.array_equal(vectors, expected[rows])

@@ -21,6 +21,7 @@ before that engine is first loaded.
 from __future__ import annotations
 
 import os
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -79,32 +80,36 @@ class CachedEncoder:
     def __init__(self, *, cache_size: int) -> None:
         self._cache: OrderedDict[str, NDArray[np.float32]] = OrderedDict()
         self._cache_size = cache_size
+        self._lock = threading.Lock()
 
     def embed(
         self, texts: Sequence[str], *, progress: Progress | None = None
     ) -> NDArray[np.float32]:
         """Embeddings of ``texts``, shape ``(len(texts), dim)``, float32, unit length.
 
-        Empty texts get the zero vector (they carry no meaning to compare).
+        Empty texts get the zero vector (they carry no meaning to compare). Safe to call from
+        several threads (the cache has a lock; embedding runs outside it).
         """
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         missing: dict[str, list[int]] = {}
-        for index, text in enumerate(texts):
-            if not text.strip():
-                continue
-            cached = self._cache.get(text)
-            if cached is not None:
-                self._cache.move_to_end(text)
-                out[index] = cached
-            else:
-                missing.setdefault(text, []).append(index)
+        with self._lock:
+            for index, text in enumerate(texts):
+                if not text.strip():
+                    continue
+                cached = self._cache.get(text)
+                if cached is not None:
+                    self._cache.move_to_end(text)
+                    out[index] = cached
+                else:
+                    missing.setdefault(text, []).append(index)
         if not missing:
             return out
         todo = list(missing)
         vectors = self._embed_new(todo, progress)
-        for text, vector in zip(todo, vectors, strict=True):
-            out[missing[text]] = vector
-            self._remember(text, vector)
+        with self._lock:
+            for text, vector in zip(todo, vectors, strict=True):
+                out[missing[text]] = vector
+                self._remember(text, vector)
         return out
 
     def info(self) -> EncoderInfo:
