@@ -20,7 +20,9 @@ from supportflow.triage.e5runtime import (
     E5Weights,
     build_graph,
     calibrate,
+    graph_digest,
     save_smoothing,
+    shipped_smoothing,
     weights_path,
 )
 from supportflow.triage.encoder import shared_encoder
@@ -53,6 +55,8 @@ def build(out_dir: Path) -> list[Path]:
     save_smoothing(calibrate(weights, calibration_texts()), smoothing)
     graph = out_dir / GRAPH_FILE
     graph.write_bytes(build_graph(weights))
+    shipped_smoothing.cache_clear()  # the encoder below reads the files just written
+    graph_digest.cache_clear()
     encoder = shared_encoder()
     matcher = train_kb_matcher(default_kb(), encoder=encoder)
     polarity, urgency = train_default_models(encoder=encoder)

