@@ -31,6 +31,7 @@ from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from yaml.constructor import SafeConstructor
 
 # libyaml's parser when PyYAML was built with it (its wheels are): 10 times faster on the
 # default knowledge base, the same documents.
@@ -154,8 +155,9 @@ def _read_text(path: Path) -> str:
 def parse_kb_yaml(text: str, source: str) -> KnowledgeBase:
     """A knowledge base from YAML text (``source`` names it in errors)."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = load_yaml(text)
+        # parsed once: the nodes give the line numbers, and the data are built from them
+        node = yaml.compose(text, Loader=_YAML_LOADER)
+        data = None if node is None else SafeConstructor().construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f":{mark.line + 1}" if mark is not None else ""
